@@ -1,0 +1,91 @@
+"""Run the pandoc binary shipped by pypandoc-binary: read Markdown to a panflute Doc, write LaTeX."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .errors import PandocError, ToolMissingError
+
+#: Markdown as the manuscript is written: pandoc's markdown with its default extensions.
+READER = "markdown"
+
+
+@dataclass
+class PandocResult:
+    """Output of one pandoc run and the warnings it printed."""
+
+    text: str
+    warnings: list[str] = field(default_factory=list)
+
+
+@cache
+def pandoc_path() -> str:
+    """The pandoc executable: pypandoc-binary's, else one on PATH."""
+    try:
+        import pypandoc
+
+        return str(pypandoc.get_pandoc_path())
+    except (ImportError, OSError):
+        found = shutil.which("pandoc")
+        if found:
+            return found
+    raise ToolMissingError("pandoc not found: install bookbuild's dependencies (pip install -e .)")
+
+
+@cache
+def pandoc_version() -> str:
+    """``pandoc --version``'s first line, e.g. ``pandoc 3.9``."""
+    out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=True)
+    return out.stdout.splitlines()[0]
+
+
+def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None) -> PandocResult:
+    """Run pandoc with ``args`` on ``stdin``; raise PandocError with its message on failure."""
+    proc = subprocess.run(
+        [pandoc_path(), *args],
+        input=stdin.encode("utf-8"),
+        capture_output=True,
+        cwd=cwd,
+    )
+    err = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        message = " ".join(err.split()) or f"pandoc exited with code {proc.returncode}"
+        raise PandocError(message)
+    warnings = [line.strip() for line in err.splitlines() if line.strip()]
+    return PandocResult(proc.stdout.decode("utf-8"), warnings)
+
+
+def read_markdown(text: str, cwd: Path | None = None) -> tuple[Any, list[str]]:
+    """Parse Markdown (with its YAML metadata block) into a panflute Doc."""
+    import panflute as pf
+
+    result = run_pandoc(["--from", READER, "--to", "json", "--standalone"], text, cwd)
+    return pf.load(io.StringIO(result.text)), result.warnings
+
+
+def doc_to_json(doc: Any) -> str:
+    """Serialise a panflute Doc to pandoc's JSON."""
+    import panflute as pf
+
+    out = io.StringIO()
+    pf.dump(doc, out)
+    return out.getvalue()
+
+
+def write_format(
+    doc: Any, to: str, args: list[str] | None = None, cwd: Path | None = None
+) -> PandocResult:
+    """Write a panflute Doc with pandoc's ``to`` writer (e.g. ``latex``) and extra ``args``."""
+    return run_pandoc(["--from", "json", "--to", to, *(args or [])], doc_to_json(doc), cwd)
+
+
+def json_metadata(doc: Any) -> dict[str, Any]:
+    """The document's metadata as plain JSON (for tests and diagnostics)."""
+    return dict(json.loads(doc_to_json(doc)).get("meta", {}))
