@@ -4,6 +4,19 @@ A filter is a module in ``filters/`` with ``prepare``/``action``/``finalize`` an
 ``main(doc=None)``; the same file works as ``pandoc --filter filters/NAME.py``.
 bookbuild imports it by path and calls ``main(doc)`` on the document it already holds,
 so no subprocess or JSON round trip is paid per filter.
+
+Contract between bookbuild and the filters:
+- ``doc.format`` is the output format (``latex``, ``html`` ...).
+- Before each chapter's blocks the assembled document holds a RawBlock (format ``html``)
+  ``<!-- bookbuild:chapter PATH -->`` naming the chapter file, so a filter can say where a
+  problem is (see :func:`chapter_of`-style tracking in the filters).
+- Warnings: a filter appends one-line messages to ``doc.bookbuild_warnings`` when that list
+  exists (in-process) and prints them to stderr otherwise.
+- Author errors (a label defined twice ...) are raised as ``ValueError`` subclasses; bookbuild
+  reports their message alone. Any other exception is a crash of the filter and is reported
+  with the filter's file and line.
+- Preamble code goes into the ``header-includes`` metadata list (bookbuild puts the book's own
+  preamble there too), never via ``-H``, which would replace it.
 """
 
 from __future__ import annotations
@@ -64,6 +77,8 @@ def run_filters(doc: Any, modules: list[ModuleType], output_format: str = "latex
     for module in modules:
         try:
             result = module.main(doc)
+        except ValueError as exc:
+            raise FilterError(str(exc)) from exc
         except Exception as exc:
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             raise FilterError(
