@@ -1,0 +1,109 @@
+"""Assemble the chapter files into one Markdown document, like the manuscript they came from.
+
+The document starts with a YAML metadata block (the book's metadata plus its LaTeX preamble
+as ``header-includes``) and holds each chapter after a marker comment naming its file::
+
+    <!-- bookbuild:chapter book/ml-jobs.md -->
+
+The markers let filters and error messages name the chapter a block came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import BookConfig, Chapter
+from .errors import BookbuildError
+
+MARKER_PREFIX = "<!-- bookbuild:chapter "
+MARKER_SUFFIX = " -->"
+
+
+@dataclass
+class ChapterText:
+    """A chapter's text and where it starts in the assembled document (1-based line)."""
+
+    chapter: Chapter
+    label: str  # the path shown in markers and messages, e.g. book/ml-jobs.md
+    text: str
+    first_line: int = 0
+
+
+def chapter_marker(label: str) -> str:
+    return f"{MARKER_PREFIX}{label}{MARKER_SUFFIX}"
+
+
+def read_chapters(config: BookConfig) -> list[ChapterText]:
+    """Read every chapter file as UTF-8 text; a bad file is a one-line error naming it."""
+    texts = []
+    for chapter in config.chapters:
+        label = chapter.path.relative_to(config.source_root).as_posix()
+        try:
+            raw = chapter.path.read_bytes()
+        except OSError as exc:
+            raise BookbuildError(f"cannot read chapter: {exc.strerror}", file=label) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise BookbuildError(
+                f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the chapter as UTF-8",
+                file=label,
+                line=line,
+            ) from None
+        if "\x00" in text:
+            raise BookbuildError("binary file, not a Markdown chapter", file=label)
+        texts.append(ChapterText(chapter, label, text.removeprefix("\ufeff")))
+    return texts
+
+
+class _LiteralDumper(yaml.SafeDumper):
+    """Writes multi-line strings as ``|`` blocks, as an author would."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_LiteralDumper.add_representer(str, _str_representer)
+
+
+def document_metadata(config: BookConfig) -> dict[str, Any]:
+    """The metadata block of the assembled document: book metadata + preamble files."""
+    metadata = dict(config.metadata)
+    preamble = [
+        "```{=latex}\n" + path.read_text(encoding="utf-8").rstrip("\n") + "\n```\n"
+        for path in config.preamble
+    ]
+    if preamble:
+        existing = metadata.get("header-includes") or []
+        if not isinstance(existing, list):
+            existing = [existing]
+        metadata["header-includes"] = preamble + existing
+    return metadata
+
+
+def metadata_block(metadata: dict[str, Any]) -> str:
+    body = yaml.dump(
+        metadata, Dumper=_LiteralDumper, sort_keys=False, allow_unicode=True, width=10_000
+    )
+    return f"---\n{body}---\n"
+
+
+def assemble_markdown(config: BookConfig, chapters: list[ChapterText]) -> str:
+    """The whole book as one Markdown string; sets each chapter's ``first_line``."""
+    parts = [metadata_block(document_metadata(config))]
+    line = parts[0].count("\n") + 1
+    for chapter in chapters:
+        head = f"\n{chapter_marker(chapter.label)}\n\n"
+        line += head.count("\n")
+        chapter.first_line = line
+        body = chapter.text if chapter.text.endswith("\n") else chapter.text + "\n"
+        parts += [head, body]
+        line += body.count("\n")
+    return "".join(parts)

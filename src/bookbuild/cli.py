@@ -1,0 +1,133 @@
+"""The ``bookbuild`` command line: a thin layer over :mod:`bookbuild.build`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+
+EXIT_CODES = """\b
+Exit codes:
+  0  ok
+  1  build failed (pandoc, a filter or LaTeX reported an error)
+  2  usage error (unknown option or command)
+  3  configuration invalid (book.yaml)
+  4  engine or tool missing (the message names what to install)
+  5  warnings under --strict"""
+
+ENGINE_CHOICES = click.Choice(["xelatex", "pdflatex", "lualatex", "tectonic"])
+
+
+def book_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--book",
+        type=click.Path(path_type=Path, exists=True),
+        default=None,
+        help="Book directory or its book.yaml (default: nearest book/book.yaml upward).",
+    )(func)
+
+
+def output_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+        help=help_text,
+    )
+
+
+def noise_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("-q", "--quiet", is_flag=True, help="Print errors only.")(func)
+    return click.option("-v", "--verbose", is_flag=True, help="Show the engine's output.")(func)
+
+
+def _load(book: Path | None, engine: str | None = None) -> Any:
+    from .config import config_path_for, load_config, with_engine
+
+    return with_engine(load_config(config_path_for(book)), engine)
+
+
+def _write_text(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+
+
+@click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bookbuild")
+def cli() -> None:
+    """Build a book of Markdown chapters into a printable PDF.
+
+    Reads book/book.yaml, assembles the chapters in order, runs the book's filters,
+    and hands the document to pandoc and a LaTeX engine.
+    """
+
+
+@cli.command(epilog=EXIT_CODES)
+@book_option
+@output_option("PDF to write (default: build/book.pdf, from book.yaml).")
+@click.option("--engine", type=ENGINE_CHOICES, default=None,
+              help="LaTeX engine (default: build.engine in book.yaml, xelatex).")
+@click.option("--strict", is_flag=True, help="Fail (exit 5) when there are warnings.")
+@noise_options
+def pdf(book: Path | None, output: Path | None, engine: str | None, strict: bool,
+        quiet: bool, verbose: bool) -> None:
+    """Build the book's PDF.
+
+    \b
+    Example:
+      bookbuild pdf                      # book/book.yaml -> build/book.pdf
+      bookbuild pdf --engine pdflatex -o /tmp/book.pdf
+    """
+    from .build import Progress, build
+
+    config = _load(book, engine)
+    build(config, output=output, progress=Progress(quiet=quiet, verbose=verbose), strict=strict)
+
+
+@cli.command(epilog=EXIT_CODES)
+@book_option
+@output_option("File to write (default: standard output).")
+@click.option("--engine", type=ENGINE_CHOICES, default=None, help="Engine the LaTeX is for.")
+@noise_options
+def tex(book: Path | None, output: Path | None, engine: str | None, quiet: bool,
+        verbose: bool) -> None:
+    """Write exactly the LaTeX that `bookbuild pdf` compiles.
+
+    \b
+    Example:
+      bookbuild tex -o build/book.tex
+    """
+    from .build import Progress, make_latex
+
+    config = _load(book, engine)
+    latex, _ = make_latex(config, Progress(quiet=quiet or output is None, verbose=verbose))
+    _write_text(latex, output)
+
+
+@cli.command(epilog=EXIT_CODES)
+@book_option
+@output_option("File to write (default: standard output).")
+def md(book: Path | None, output: Path | None) -> None:
+    """Write the assembled book as one Markdown file (metadata + chapters).
+
+    \b
+    Example:
+      bookbuild md -o build/book.md
+    """
+    from .build import assemble
+
+    _write_text(assemble(_load(book)).markdown, output)
+
+
+def main() -> None:
+    cli(prog_name="bookbuild")
+
+
+if __name__ == "__main__":
+    main()
