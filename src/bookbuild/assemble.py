@@ -11,7 +11,6 @@ The markers let filters and error messages name the chapter a block came from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml

@@ -25,7 +25,6 @@ from .filters import load_filter, run_filters
 from .pandoc import read_markdown, write_format
 
 
-
 class Progress:
     """Prints one line per stage with its wall time (nothing when quiet)."""
 
@@ -102,13 +101,17 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
     author = doc.metadata.content.get("author")
     if institute is None or not isinstance(author, pf.MetaInlines):
         return
-    values = institute.content.values() if isinstance(institute, pf.MetaMap) else (
-        institute.content if isinstance(institute, pf.MetaList) else [institute]
+    values = (
+        institute.content.values()
+        if isinstance(institute, pf.MetaMap)
+        else (institute.content if isinstance(institute, pf.MetaList) else [institute])
     )
     for value in values:
-        inlines = list(value.content) if isinstance(value, pf.MetaInlines) else [
-            pf.Str(pf.stringify(value))
-        ]
+        inlines = (
+            list(value.content)
+            if isinstance(value, pf.MetaInlines)
+            else [pf.Str(pf.stringify(value))]
+        )
         author.content.extend([pf.LineBreak(), pf.Emph(*inlines)])
 
 
@@ -219,8 +222,9 @@ def build(
     progress = progress or Progress(quiet=True)
     start = time.perf_counter()
     target = output or config.pdf_path
-    progress.say(f"bookbuild: {display_path(config.config_path)} -> {display_path(target)} "
-                 f"({config.engine})")
+    progress.say(
+        f"bookbuild: {display_path(config.config_path)} -> {display_path(target)} ({config.engine})"
+    )
     tex, warnings = make_latex(config, progress)
     if strict and warnings:
         raise StrictWarningsError(f"{len(warnings)} warning(s) and --strict: no PDF written")

@@ -34,7 +34,10 @@ def book_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def output_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
-        "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
         help=help_text,
     )
 
@@ -71,12 +74,22 @@ def cli() -> None:
 @cli.command(epilog=EXIT_CODES)
 @book_option
 @output_option("PDF to write (default: build/book.pdf, from book.yaml).")
-@click.option("--engine", type=ENGINE_CHOICES, default=None,
-              help="LaTeX engine (default: build.engine in book.yaml, xelatex).")
+@click.option(
+    "--engine",
+    type=ENGINE_CHOICES,
+    default=None,
+    help="LaTeX engine (default: build.engine in book.yaml, xelatex).",
+)
 @click.option("--strict", is_flag=True, help="Fail (exit 5) when there are warnings.")
 @noise_options
-def pdf(book: Path | None, output: Path | None, engine: str | None, strict: bool,
-        quiet: bool, verbose: bool) -> None:
+def pdf(
+    book: Path | None,
+    output: Path | None,
+    engine: str | None,
+    strict: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
     """Build the book's PDF.
 
     \b
@@ -95,8 +108,9 @@ def pdf(book: Path | None, output: Path | None, engine: str | None, strict: bool
 @output_option("File to write (default: standard output).")
 @click.option("--engine", type=ENGINE_CHOICES, default=None, help="Engine the LaTeX is for.")
 @noise_options
-def tex(book: Path | None, output: Path | None, engine: str | None, quiet: bool,
-        verbose: bool) -> None:
+def tex(
+    book: Path | None, output: Path | None, engine: str | None, quiet: bool, verbose: bool
+) -> None:
     """Write exactly the LaTeX that `bookbuild pdf` compiles.
 
     \b

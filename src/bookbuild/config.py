@@ -79,10 +79,12 @@ METADATA: dict[str, Option] = {
     "abstract": Option((str,), None, "Abstract, on its own page after the title."),
     "institute": Option((str, list, dict), None, "Institute(s), shown under the author."),
     "toc": Option((bool,), False, "Print a table of contents."),
-    "toc-depth": Option((int,), 3, "Heading levels in the table of contents."),
+    "toc-depth": Option((int,), None, "Heading levels in the table of contents."),
     "numbersections": Option((bool,), False, "Number chapters and sections."),
-    "secnumdepth": Option((int,), 3, "Heading levels that get numbers."),
-    "documentclass": Option((str,), "report", "LaTeX document class."),
+    "secnumdepth": Option((int,), None, "Heading levels that get numbers."),
+    "documentclass": Option(
+        (str,), "report", "LaTeX document class (bookbuild makes books: report)."
+    ),
     "fontsize": Option((str,), None, "Body font size, e.g. 12pt."),
     "classoption": Option((str, list), None, "Options of the document class."),
     "geometry": Option((str, list), None, "Options for the geometry package, e.g. margin=1in."),
@@ -194,8 +196,13 @@ def _did_you_mean(word: str, candidates: list[str] | tuple[str, ...]) -> str:
 
 
 def _type_name(types: tuple[type, ...]) -> str:
-    names = {bool: "true/false", int: "an integer", str: "a string", list: "a list",
-             dict: "a mapping"}
+    names = {
+        bool: "true/false",
+        int: "an integer",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }
     return " or ".join(names.get(t, t.__name__) for t in types)
 
 
@@ -289,9 +296,7 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
-def _check_chapters(
-    entries: list[Any], book_dir: Path, problems: _Problems
-) -> list[Chapter]:
+def _check_chapters(entries: list[Any], book_dir: Path, problems: _Problems) -> list[Chapter]:
     chapters: list[Chapter] = []
     seen: dict[Path, int] = {}
     existing = sorted(p.name for p in book_dir.glob("*.md"))
@@ -317,7 +322,9 @@ def _check_chapters(
             continue
         resolved = candidate.resolve()
         if resolved in seen:
-            problems.add(key_path, f"chapter '{entry}' is listed twice (first on line {seen[resolved]})")
+            problems.add(
+                key_path, f"chapter '{entry}' is listed twice (first on line {seen[resolved]})"
+            )
             continue
         seen[resolved] = line
         chapters.append(Chapter(path=candidate.absolute(), name=entry, line=line))
@@ -351,6 +358,7 @@ def _check_metadata(
     metadata: dict[str, Any], book_dir: Path, problems: _Problems, prefix: tuple[str, ...]
 ) -> tuple[dict[str, Any], Path | None, list[Path]]:
     values = _check_section(metadata, METADATA, prefix, problems, allow_unknown=True)
+    values.setdefault("documentclass", METADATA["documentclass"].default)
     csl_path: Path | None = None
     if isinstance(values.get("csl"), str):
         try:
@@ -379,8 +387,11 @@ def load_config(config_path: Path) -> BookConfig:
     top = _check_section(data, TOP_LEVEL, (), problems)
     if "chapters" not in data:
         problems.add((), "'chapters': missing; list the chapter files in book order")
-    chapters = _check_chapters(top["chapters"] or [], book_dir, problems) if isinstance(
-        top.get("chapters"), list) else []
+    chapters = (
+        _check_chapters(top["chapters"] or [], book_dir, problems)
+        if isinstance(top.get("chapters"), list)
+        else []
+    )
 
     metadata_value = top.get("metadata") or {}
     metadata_prefix: tuple[str, ...] = ("metadata",)
@@ -409,8 +420,9 @@ def load_config(config_path: Path) -> BookConfig:
     filters = _check_filters(build["filters"], book_dir, problems)
     preamble_value = build["preamble"]
     preamble: list[Path] = []
-    for index, name in enumerate([preamble_value] if isinstance(preamble_value, str)
-                                 else preamble_value):
+    for index, name in enumerate(
+        [preamble_value] if isinstance(preamble_value, str) else preamble_value
+    ):
         path = book_dir / str(name)
         if not path.is_file():
             problems.add(("build", "preamble", index), f"preamble file '{name}' not found")
@@ -436,7 +448,10 @@ def load_config(config_path: Path) -> BookConfig:
 
 def _check_filters(names: list[Any], book_dir: Path, problems: _Problems) -> list[Path]:
     paths: list[Path] = []
-    available = sorted(p.stem for p in builtin_filters_dir().glob("*.py") if not p.stem.startswith("_"))
+    folders = (book_dir / "filters", book_dir.parent / "filters", builtin_filters_dir())
+    available = sorted(
+        {p.stem for folder in folders for p in folder.glob("*.py") if not p.stem.startswith("_")}
+    )
     for index, name in enumerate(names):
         path = resolve_filter(str(name), book_dir)
         if path is None:
@@ -456,7 +471,6 @@ def with_engine(config: BookConfig, engine: str | None) -> BookConfig:
     from dataclasses import replace
 
     return replace(config, engine=engine)
-
 
 
 def documented_keys() -> list[tuple[str, Option]]:

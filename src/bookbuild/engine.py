@@ -66,11 +66,24 @@ def check_engine(engine: str) -> None:
 
 def engine_command(engine: str, tex_name: str) -> list[str]:
     if engine == "tectonic":
-        return ["tectonic", "-X", "compile", "--untrusted", "--keep-intermediates",
-                "--keep-logs", tex_name]
+        return [
+            "tectonic",
+            "-X",
+            "compile",
+            "--untrusted",
+            "--keep-intermediates",
+            "--keep-logs",
+            tex_name,
+        ]
     return [
-        "latexmk", "-norc", LATEXMK_FLAG[engine], "-interaction=nonstopmode",
-        "-halt-on-error", "-file-line-error", "-no-shell-escape", tex_name,
+        "latexmk",
+        "-norc",
+        LATEXMK_FLAG[engine],
+        "-interaction=nonstopmode",
+        "-halt-on-error",
+        "-file-line-error",
+        "-no-shell-escape",
+        tex_name,
     ]
 
 
@@ -170,4 +183,3 @@ def latex_failure(log: Path, output: str, tex_path: Path) -> LatexError:
     error = LatexError(f"LaTeX error: {message} (log: {log})", file=tex_path, line=line)
     error.tex_line = line  # type: ignore[attr-defined]
     return error
-

@@ -43,8 +43,8 @@ def builtin_filters_dir() -> Path:
 
 
 def resolve_filter(name: str, book_dir: Path) -> Path | None:
-    """Path of filter ``name``: a path relative to the book, ``<book>/filters``, ``<book>/../filters``,
-    then bookbuild's own. None if not found."""
+    """Path of filter ``name``: a path relative to the book, ``<book>/filters``,
+    ``<book>/../filters``, then bookbuild's own. None if not found."""
     if name.endswith(".py") or "/" in name:
         candidate = (book_dir / name).resolve()
         return candidate if candidate.is_file() else None

@@ -1,4 +1,4 @@
-"""Run the pandoc binary shipped by pypandoc-binary: read Markdown to a panflute Doc, write LaTeX."""
+"""Run the pandoc binary from pypandoc-binary: read Markdown into a panflute Doc, write LaTeX."""
 
 from __future__ import annotations
 

@@ -1,0 +1,53 @@
+# bookbuild: `make book` builds build/book.pdf, `make test` runs the test suite.
+# Both create .venv and install TeX Live (as root) when they are missing.
+
+PYTHON   ?= python3
+VENV     ?= .venv
+BIN      := $(VENV)/bin
+STAMP    := $(VENV)/.installed
+# Debian packages: the engines, the LaTeX packages the book uses, latexmk, and pdftotext/pdftoppm.
+APT_PACKAGES := texlive-xetex texlive-luatex texlive-latex-recommended texlive-latex-extra \
+                texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils
+TEX_PROGRAMS := latexmk xelatex pdflatex lualatex pdftotext
+
+.PHONY: book test lint golden regen-golden clean venv tex-engine
+
+book: venv tex-engine
+	$(BIN)/bookbuild pdf
+
+test: venv tex-engine
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check src filters tests bench
+	$(BIN)/ruff format --check src filters tests bench
+	$(BIN)/mypy
+
+golden: venv
+	$(BIN)/python tests/golden/run_golden.py
+
+# Rewrites tests/golden/*/expected.*; review the result with `git diff tests/golden`.
+regen-golden: venv
+	$(BIN)/python tests/golden/run_golden.py --regen
+	@git --no-pager diff --stat -- tests/golden || true
+
+clean:
+	rm -rf build
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+tex-engine:
+	@missing=""; for p in $(TEX_PROGRAMS); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "TeX Live is missing ($$missing ) - installing: apt-get install $(APT_PACKAGES)"; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	else \
+	  echo "Run as root:  sudo apt-get install -y --no-install-recommends $(APT_PACKAGES)"; exit 4; \
+	fi

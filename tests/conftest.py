@@ -1,0 +1,75 @@
+"""Shared fixtures: copies of books in temp dirs, PDF text per page."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BOOKS = REPO / "tests" / "books"
+SEED = REPO.parent / "shared" / "seed" / "000_82ec46375032ada7.txt"
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page, as a reader sees it (pdftotext -layout)."""
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = out.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def squash(text: str) -> str:
+    """Collapse runs of white space, so text checks do not depend on line breaks."""
+    return " ".join(text.split())
+
+
+def unhyphenate(text: str) -> str:
+    """Join words LaTeX hyphenated at a line end ("Uni-\nversity" -> "University")."""
+    return re.sub(r"(\w)-\n\s*(\w)", r"\1\2", text)
+
+
+@pytest.fixture
+def real_book(tmp_path: Path) -> Path:
+    """A copy of the repository's book/ (with latex/) in a temp dir; returns book.yaml."""
+    shutil.copytree(REPO / "book", tmp_path / "book")
+    shutil.copytree(REPO / "latex", tmp_path / "latex")
+    return tmp_path / "book" / "book.yaml"
+
+
+@pytest.fixture
+def copy_book(tmp_path: Path) -> Callable[[str], Path]:
+    """Copy tests/books/<name> into a temp dir; returns its book.yaml."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(BOOKS / name, target)
+        return target / "book.yaml"
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def built_real_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The real book built once per test session: its PDF pages and its LaTeX."""
+    from bookbuild.build import Progress, build, work_dir
+    from bookbuild.config import load_config
+
+    root = tmp_path_factory.mktemp("realbook")
+    shutil.copytree(REPO / "book", root / "book")
+    shutil.copytree(REPO / "latex", root / "latex")
+    config = load_config(root / "book" / "book.yaml")
+    result = build(config, progress=Progress(quiet=True))
+    tex = next(work_dir(config).glob("*.tex")).read_text()
+    return {
+        "pdf": result.pdf,
+        "pages": pdf_pages(result.pdf),
+        "tex": tex,
+        "root": root,
+        "warnings": result.warnings,
+    }

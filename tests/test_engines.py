@@ -1,0 +1,39 @@
+"""Every engine builds the minimal book: xelatex, pdflatex, lualatex (and Tectonic if present)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bookbuild.build import Progress, build
+from bookbuild.config import load_config, with_engine
+
+from .conftest import pdf_pages, squash
+
+pytestmark = pytest.mark.latex
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [
+        "xelatex",
+        "pdflatex",
+        "lualatex",
+        pytest.param(
+            "tectonic",
+            marks=pytest.mark.skipif(shutil.which("tectonic") is None, reason="no tectonic"),
+        ),
+    ],
+)
+def test_engine_builds_minimal_book(engine: str, copy_book) -> None:
+    config = with_engine(load_config(copy_book("minimal")), engine)
+    result = build(config, progress=Progress(quiet=True))
+    text = squash(" ".join(pdf_pages(result.pdf)))
+    assert "A Minimal Book" in text
+    assert "1 First Chapter" in text and "1.1 A Section" in text
+    assert "citing a book [1]" in text
+    assert "[1] D. E. Knuth, The TeXbook. Addison-Wesley, 1984." in text
+    assert "The footnote text." in text
+    assert result.passes and all(p.seconds >= 0 for p in result.passes)
+    assert (config.build_dir / f".{engine}").is_dir()
