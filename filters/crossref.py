@@ -26,7 +26,8 @@ A citation mixing labels and bibliography keys (``[@huyen:cs329s:2021; @fig:a]``
 the bibliography keys stay a citation for citeproc, the labels become text, joined by "; ".
 """
 
-from __future__ import annotations
+# No "from __future__ import annotations": bookbuild imports filters without registering them
+# in sys.modules, and dataclasses then cannot resolve string annotations.
 
 import json
 import re
