@@ -21,6 +21,9 @@ Metadata (pandoc-crossref's names and defaults): figureTemplate, tableTemplate, 
 eqnPrefix, secPrefix (a string or a list [singular, plural, ...]; ``FigPrefix`` etc. for the
 capitalised form), rangeDelim, linkReferences, chapters (default true here: a book numbers
 by chapter). bookbuild's own: ``crossref-strict: true`` makes unknown references errors.
+As in pandoc's template, headings are numbered only with ``numbersections: true`` (up to
+``secnumdepth``): without it LaTeX numbers no chapter, so figures count through the book and
+a reference to a heading shows its title.
 
 A citation mixing labels and bibliography keys (``[@huyen:cs329s:2021; @fig:a]``) is split:
 the bibliography keys stay a citation for citeproc, the labels become text, joined by "; ".
@@ -228,7 +231,7 @@ def _read_settings(doc: pf.Doc) -> State:
     state = State(
         latex=(doc.format or "") in LATEX_FORMATS,
         chapters=_meta_bool(meta.get("chapters"), True),
-        number_sections=_meta_bool(meta.get("numbersections"), True),
+        number_sections=_meta_bool(meta.get("numbersections"), False),
         secnumdepth=secnumdepth,
         link_references=_meta_bool(meta.get("linkReferences"), False),
         strict=_meta_bool(meta.get("crossref-strict"), False),

@@ -22,7 +22,10 @@ NBSP = "\u00a0"
 
 
 def run(md: str, fmt: str = "latex", warnings: list[str] | None = None) -> pf.Doc:
+    """Run the filter on ``md``; like bookbuild, number sections unless the book says not to."""
     doc = pf.convert_text(md, standalone=True)
+    if "numbersections" not in doc.metadata.content:
+        doc.metadata["numbersections"] = pf.MetaBool(True)
     doc.format = fmt
     if warnings is not None:
         doc.bookbuild_warnings = warnings
@@ -265,7 +268,8 @@ def test_table_caption_label() -> None:
 
 
 def test_table_label_left_in_caption_text_is_moved_to_the_id() -> None:
-    doc = pf.convert_text("# One\n\n| x |\n|---|\n| 1 |\n\n: Numbers\n\n@tbl:n", standalone=True)
+    md = "---\nnumbersections: true\n---\n# One\n\n| x |\n|---|\n| 1 |\n\n: Numbers\n\n@tbl:n"
+    doc = pf.convert_text(md, standalone=True)
     table = doc.content[1]
     table.caption.content[0].content.extend([pf.Space(), pf.Str("{#tbl:n}")])
     doc.format = "html"
@@ -406,6 +410,14 @@ def test_range_delim_and_link_references() -> None:
     assert html(md + "\n[@fig:a; @fig:b; @fig:c]").endswith(
         f'figs.{NBSP}<a href="#fig:a">1.1</a>–<a href="#fig:c">1.3</a></p>'
     )
+
+
+def test_numbersections_absent_means_unnumbered_like_pandoc() -> None:
+    md = "# One {#sec:one}\n\n![A](a.png){#fig:a}\n\n# Two\n\n![B](b.png){#fig:b}\n\n"
+    doc = pf.convert_text(md + "[@sec:one; @fig:a; @fig:b]", standalone=True)
+    doc.format = "html"
+    out = pf.convert_text(crossref.main(doc), input_format="panflute", output_format="html")
+    assert out.endswith(f'sec.{NBSP}<a href="#sec:one">One</a>, figs.{NBSP}1, 2</p>')
 
 
 def test_numbersections_false_and_secnumdepth() -> None:
