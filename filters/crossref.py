@@ -390,7 +390,20 @@ def _collect_raw(elem: pf.RawBlock, state: State) -> None:
         state.counters.headings = [0] * 6
 
 
+def _inside_figure(elem: pf.Element) -> bool:
+    parent = elem.parent
+    while parent is not None:
+        if isinstance(parent, pf.Figure):
+            return True
+        parent = parent.parent
+    return False
+
+
 def _collect_figure(elem: pf.Figure, doc: pf.Doc, state: State) -> None:
+    if _inside_figure(elem):  # a subfigure: LaTeX counts it as (a), (b), not as a figure
+        if elem.identifier.startswith("fig:"):
+            _warn(doc, _place(state, f"subfigure label {elem.identifier} is not supported"))
+        return
     if not pf.stringify(elem.caption).strip():
         if elem.identifier.startswith("fig:"):
             _warn(doc, _place(state, f"figure {elem.identifier} has no caption, so no number"))

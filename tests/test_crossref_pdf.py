@@ -8,6 +8,7 @@ checks what bookbuild's pipeline will check end to end, before that pipeline exi
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import struct
@@ -21,8 +22,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "tests" / "books" / "crossref"
 FILTER = REPO / "filters" / "crossref.py"
-
-pytestmark = pytest.mark.latex
 
 
 def tiny_png(width: int = 16, height: int = 8) -> bytes:
@@ -82,30 +81,51 @@ def build_pdf(tmp_path: Path, engine: str) -> tuple[str, str]:
     return re.sub(r" :", ":", " ".join(text.split())), pandoc.stderr
 
 
+#: What the mini book must say, in the PDF (numbers by LaTeX) and in text output (by the filter).
+EXPECTED = (
+    "Figure 2.1: The training pipeline",
+    "Figure 1.1: A first look at the data",
+    "Table 1.1: Metrics reported for every model",
+    "Table 2.1: Results of two training runs",
+    "(1.1)",
+    "(1.2)",
+    "(2.1)",
+    # chapter 1 points forward, chapter 2 back
+    "Section 2 uses them",
+    "update rule of eq. 2.1",
+    "pipeline in fig. 2.1",
+    "Tbl. 1.1 lists",
+    "loss of eq. 1.1 from Section 1",
+    "metrics of tbl. 1.1 (defined in Section 1.1)",
+    "Fig. 2.1 and figs. 1.1, 2.1",
+    "against Section 1.2",
+    "(1.1 for the loss",
+    "see also eqns. 1.1, 1.2)",
+)
+
+
+@pytest.mark.latex
 @pytest.mark.parametrize("engine", ["xelatex", "pdflatex", "lualatex"])
 def test_mini_book_numbers_in_pdf(tmp_path: Path, engine: str) -> None:
     text, stderr = build_pdf(tmp_path, engine)
     assert stderr.strip() == ""  # no crossref warning, no citeproc "citation not found"
-    for expected in (
-        "Figure 2.1: The training pipeline",
-        "Figure 1.1: A first look at the data",
-        "Table 1.1: Metrics reported for every model",
-        "Table 2.1: Results of two training runs",
-        "(1.1)",
-        "(1.2)",
-        "(2.1)",
-        # chapter 1 points forward, chapter 2 back
-        "Section 2 uses them",
-        "update rule of eq. 2.1",
-        "pipeline in fig. 2.1",
-        "Tbl. 1.1 lists",
-        "loss of eq. 1.1 from Section 1",
-        "metrics of tbl. 1.1 (defined in Section 1.1)",
-        "Fig. 2.1 and figs. 1.1, 2.1",
-        "against Section 1.2",
-        "(1.1 for the loss",
-        "see also eqns. 1.1, 1.2)",
-    ):
+    for expected in EXPECTED:
         assert expected in text, f"{expected!r} not in the PDF text:\n{text}"
     assert "??" not in text
     assert "@" not in text
+
+
+def test_mini_book_text_numbers_agree_with_pdf(tmp_path: Path) -> None:
+    """The numbers the filter computes itself (non-LaTeX outputs) are the ones LaTeX prints."""
+    if shutil.which("pandoc") is None:
+        pytest.skip("pandoc not installed")
+    out = subprocess.run(
+        ["pandoc", "--from", "markdown", "--to", "html", "--mathjax", "--number-sections",
+         "--top-level-division=chapter", "--filter", str(FILTER), "--citeproc"],
+        input=assemble(BOOK), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert out.stderr == ""
+    text = html.unescape(re.sub(r"<[^>]+>", "", out.stdout))
+    text = " ".join(text.replace("\u00a0", " ").replace("\\qquad{", " ").split())
+    for expected in EXPECTED:
+        assert expected in text, f"{expected!r} not in the text output:\n{text}"
