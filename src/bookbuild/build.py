@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import sys
 import time
@@ -19,20 +20,41 @@ from typing import Any, TextIO
 
 from .assemble import ChapterText, assemble_markdown, read_chapters
 from .config import BookConfig, display_path
+from .diagnostics import (
+    Diagnostic,
+    SourceText,
+    diagnostic_from_text,
+    find_in_source,
+    latex_diagnostic,
+    mark_block_sources,
+    pandoc_diagnostic,
+)
 from .engine import EnginePass, EngineResult, run_engine
-from .errors import StrictWarningsError
+from .errors import BookbuildError, LatexError, PandocError, StrictWarningsError
 from .filters import load_filter, run_filters
 from .pandoc import read_markdown, write_format
 
 
 class Progress:
-    """Prints one line per stage with its wall time (nothing when quiet)."""
+    """Prints one line per stage with its wall time (nothing when quiet).
 
-    def __init__(self, quiet: bool = False, verbose: bool = False, stream: TextIO | None = None):
+    With ``annotate``, warnings are also printed as GitHub Actions annotations on stdout.
+    """
+
+    def __init__(
+        self,
+        quiet: bool = False,
+        verbose: bool = False,
+        stream: TextIO | None = None,
+        annotate: bool = False,
+    ):
         self.quiet = quiet
         self.verbose = verbose
         self.stream = stream or sys.stderr
+        self.annotate = annotate
         self.stages: list[tuple[str, float]] = []
+        self.warnings: list[Diagnostic] = []
+        self.strict = False
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -48,31 +70,51 @@ class Progress:
         yield
         self.record(name, time.perf_counter() - start, detail)
 
-    def warn(self, message: str) -> None:
-        if not self.quiet:
-            print(f"warning: {message}", file=self.stream, flush=True)
+    def warn(self, diagnostic: Diagnostic) -> None:
+        self.warnings.append(diagnostic)
+        if self.annotate:
+            print(diagnostic.github(), flush=True)
+        if not self.quiet and not self.strict:  # under --strict they come with the error
+            for line in diagnostic.lines(self.verbose):
+                print(line, file=self.stream, flush=True)
 
 
 @dataclass
 class Assembled:
-    """The book as one Markdown document."""
+    """The book as one Markdown document, and the files it came from (for messages)."""
 
     chapters: list[ChapterText]
     markdown: str
+    sources: dict[str, SourceText] = field(default_factory=dict)
 
 
 @dataclass
 class BuildResult:
     pdf: Path
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     passes: list[EnginePass] = field(default_factory=list)
     seconds: float = 0.0
+    pages: int | None = None
 
 
 def assemble(config: BookConfig) -> Assembled:
     """Stage 1: read the chapter files in order and join them under one metadata block."""
     chapters = read_chapters(config)
-    return Assembled(chapters, assemble_markdown(config, chapters))
+    return Assembled(chapters, assemble_markdown(config, chapters), book_sources(config, chapters))
+
+
+def book_sources(config: BookConfig, chapters: list[ChapterText]) -> dict[str, SourceText]:
+    """Every file an error can point at: chapters, preamble, bibliography, book.yaml."""
+    sources = {c.label: SourceText(c.label, c.text, display_path(c.chapter.path)) for c in chapters}
+    for path in [*config.preamble, *config.bibliography, config.config_path]:
+        label = (
+            path.relative_to(config.source_root).as_posix()
+            if path.is_relative_to(config.source_root)
+            else str(path)
+        )
+        text = path.read_text(encoding="utf-8", errors="replace")
+        sources[label] = SourceText(label, text, display_path(path))
+    return sources
 
 
 def read_document(assembled: Assembled, config: BookConfig) -> tuple[Any, list[str]]:
@@ -115,6 +157,66 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
         author.content.extend([pf.LineBreak(), pf.Emph(*inlines)])
 
 
+#: Image formats each engine includes without shell escape.
+IMAGE_FORMATS = {
+    "xelatex": {".pdf", ".png", ".jpg", ".jpeg"},
+    "pdflatex": {".pdf", ".png", ".jpg", ".jpeg"},
+    "lualatex": {".pdf", ".png", ".jpg", ".jpeg"},
+    "tectonic": {".pdf", ".png", ".jpg", ".jpeg"},
+}
+
+
+def _source_place(
+    sources: dict[str, SourceText], needle: str
+) -> tuple[str | None, int | None, str | None]:
+    for source in sources.values():
+        if source.label.endswith(".md"):
+            line = find_in_source(source.lines, needle, 1, None)
+            if line:
+                return source.display, line, source.lines[line - 1]
+    return None, None, None
+
+
+def check_images(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -> list[Diagnostic]:
+    """Images that do not exist or that the engine cannot include, found before LaTeX runs."""
+    import panflute as pf
+
+    found: list[Diagnostic] = []
+    formats = IMAGE_FORMATS.get(config.engine, IMAGE_FORMATS["xelatex"])
+
+    def visit(elem: Any, doc: Any) -> None:
+        if not isinstance(elem, pf.Image) or "://" in elem.url or elem.url.startswith("data:"):
+            return
+        path = config.book_dir / elem.url
+        file, line, text = _source_place(sources, elem.url)
+        if not path.is_file() and not any(path.with_suffix(ext).is_file() for ext in formats):
+            found.append(
+                Diagnostic(
+                    "error",
+                    f"image '{elem.url}' not found",
+                    file,
+                    line,
+                    text,
+                    "image paths are relative to book.yaml",
+                )
+            )
+        elif path.suffix and path.suffix.lower() not in formats:
+            found.append(
+                Diagnostic(
+                    "error",
+                    f"image '{elem.url}' is a {path.suffix.lower()} file, which "
+                    f"{config.engine} cannot include",
+                    file,
+                    line,
+                    text,
+                    "convert it to PNG, JPEG or PDF",
+                )
+            )
+
+    doc.walk(visit)
+    return found
+
+
 def latex_args(config: BookConfig) -> list[str]:
     args = ["--standalone", "--top-level-division=chapter", f"--resource-path={config.book_dir}"]
     if config.metadata.get("citeproc", True) and (config.bibliography or config.csl_path):
@@ -122,28 +224,44 @@ def latex_args(config: BookConfig) -> list[str]:
     return args
 
 
-def write_latex(doc: Any, config: BookConfig) -> tuple[str, list[str]]:
+def write_latex(
+    doc: Any, config: BookConfig, sources: dict[str, SourceText]
+) -> tuple[str, list[Diagnostic]]:
     """Stage 4: pandoc's LaTeX writer (with citeproc) on the filtered document."""
     finish_metadata(doc, config)
-    result = write_format(doc, "latex", latex_args(config), cwd=config.book_dir)
-    return result.text, result.warnings
+    try:
+        result = write_format(doc, "latex", latex_args(config), cwd=config.book_dir)
+    except PandocError as exc:
+        located = pandoc_diagnostic(exc.diagnostics[0].message, "error", sources)
+        raise PandocError(located.message, diagnostics=[located]) from None
+    return result.text, [pandoc_diagnostic(w, "warning", sources) for w in result.warnings]
 
 
-def make_latex(config: BookConfig, progress: Progress) -> tuple[str, list[str]]:
-    """Stages 1-4: the LaTeX that ``pdf`` compiles, and the warnings on the way."""
+def make_latex(config: BookConfig, progress: Progress) -> tuple[str, list[Diagnostic], Assembled]:
+    """Stages 1-4: the LaTeX that ``pdf`` compiles, the warnings on the way, and the sources."""
     with progress.stage("assemble", f"{len(config.chapters)} chapters"):
         assembled = assemble(config)
     with progress.stage("read"):
-        doc, warnings = read_document(assembled, config)
+        doc, read_warnings = read_document(assembled, config)
+        mark_block_sources(doc, assembled.sources)
+    warnings = [pandoc_diagnostic(w, "warning", assembled.sources) for w in read_warnings]
+    warnings += [
+        Diagnostic("warning", "chapter is empty", display_path(c.chapter.path))
+        for c in assembled.chapters
+        if not c.text.strip()
+    ]
     with progress.stage("filters", ", ".join(p.stem for p in config.filters)):
         doc = apply_filters(doc, config, "latex")
-    warnings = warnings + list(getattr(doc, "bookbuild_warnings", []))
+    warnings += [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
+    image_errors = check_images(doc, config, assembled.sources)
+    if image_errors:
+        raise BookbuildError(image_errors[0].message, diagnostics=image_errors)
     with progress.stage("latex"):
-        tex, write_warnings = write_latex(doc, config)
+        tex, write_warnings = write_latex(doc, config, assembled.sources)
     warnings += write_warnings
     for warning in warnings:
         progress.warn(warning)
-    return tex, warnings
+    return tex, warnings, assembled
 
 
 def write_if_changed(path: Path, text: str) -> bool:
@@ -187,7 +305,12 @@ def build_lock(workdir: Path) -> Iterator[None]:
 
 
 def compile_pdf(
-    tex: str, config: BookConfig, engine: str, workdir: Path, progress: Progress
+    tex: str,
+    config: BookConfig,
+    engine: str,
+    workdir: Path,
+    progress: Progress,
+    sources: dict[str, SourceText],
 ) -> EngineResult:
     """Stage 5: the engine turns the LaTeX into a PDF inside ``workdir``."""
     tex_path = workdir / (Path(config.output).stem + ".tex")
@@ -203,13 +326,26 @@ def compile_pdf(
         if progress.verbose:
             print(line, file=progress.stream, flush=True)
 
-    return run_engine(
-        engine,
-        tex_path,
-        search_path=[config.book_dir, *{p.parent for p in config.preamble}],
-        on_output=on_output,
-        on_pass=on_pass,
-    )
+    try:
+        return run_engine(
+            engine,
+            tex_path,
+            search_path=[config.book_dir, *{p.parent for p in config.preamble}],
+            on_output=on_output,
+            on_pass=on_pass,
+        )
+    except LatexError as exc:
+        diagnostic = latex_diagnostic(
+            exc.log_text,
+            tex,
+            tex_path.name,
+            sources,
+            engine,
+            display_path(exc.log_path or tex_path),
+        )
+        raise LatexError(
+            diagnostic.message, exc.log_text, exc.log_path, diagnostics=[diagnostic]
+        ) from None
 
 
 def build(
@@ -225,13 +361,40 @@ def build(
     progress.say(
         f"bookbuild: {display_path(config.config_path)} -> {display_path(target)} ({config.engine})"
     )
-    tex, warnings = make_latex(config, progress)
+    progress.strict = strict
+    tex, warnings, assembled = make_latex(config, progress)
     if strict and warnings:
-        raise StrictWarningsError(f"{len(warnings)} warning(s) and --strict: no PDF written")
+        summary = f"{len(warnings)} warning(s) and --strict: no PDF written"
+        raise StrictWarningsError(summary, diagnostics=[*warnings, Diagnostic("error", summary)])
     workdir = work_dir(config)
     with build_lock(workdir):
-        result = compile_pdf(tex, config, config.engine, workdir, progress)
+        result = compile_pdf(tex, config, config.engine, workdir, progress, assembled.sources)
         install_pdf(result.pdf, target)
     seconds = time.perf_counter() - start
-    progress.say(f"  {'done':<10} {seconds:6.2f} s  {display_path(target)}")
-    return BuildResult(pdf=target, warnings=warnings, passes=result.passes, seconds=seconds)
+    pages = f"{result.pages} pages" if result.pages else ""
+    progress.say(f"  {'done':<10} {seconds:6.2f} s  {display_path(target)}  {pages}".rstrip())
+    return BuildResult(
+        pdf=target, warnings=warnings, passes=result.passes, seconds=seconds, pages=result.pages
+    )
+
+
+def write_report(
+    path: Path,
+    progress: Progress,
+    result: BuildResult | None,
+    error: BookbuildError | None,
+    output: Path | None,
+) -> None:
+    """The machine-readable build report of ``--json FILE``."""
+    report = {
+        "ok": error is None,
+        "exit_code": error.exit_code if error else 0,
+        "output": str(output) if output else None,
+        "pages": result.pages if result else None,
+        "seconds": round(result.seconds, 3) if result else None,
+        "stages": [{"name": name, "seconds": round(sec, 3)} for name, sec in progress.stages],
+        "warnings": [w.to_json() for w in (result.warnings if result else progress.warnings)],
+        "errors": [d.to_json() for d in (error.diagnostics if error else [])],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,29 @@ def noise_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("-v", "--verbose", is_flag=True, help="Show the engine's output.")(func)
 
 
+def github_annotations() -> bool:
+    """Print ``::error file=…`` lines too: on GitHub Actions under CI."""
+    return os.environ.get("CI") == "true" and os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+@contextlib.contextmanager
+def reported_errors(verbose: bool) -> Iterator[None]:
+    """Show library errors with details under -v, annotations on CI; Ctrl-C exits 130."""
+    from .errors import BookbuildError
+
+    try:
+        yield
+    except BookbuildError as exc:
+        exc.verbose = verbose
+        if github_annotations():
+            for diagnostic in exc.diagnostics:
+                click.echo(diagnostic.github())
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted: the previous PDF is unchanged", err=True)
+        raise click.exceptions.Exit(130) from None
+
+
 def _load(book: Path | None, engine: str | None = None) -> Any:
     from .config import config_path_for, load_config, with_engine
 
@@ -81,12 +106,20 @@ def cli() -> None:
     help="LaTeX engine (default: build.engine in book.yaml, xelatex).",
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 5) when there are warnings.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write a machine-readable build report (stages, warnings, errors) to this file.",
+)
 @noise_options
 def pdf(
     book: Path | None,
     output: Path | None,
     engine: str | None,
     strict: bool,
+    json_path: Path | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -97,10 +130,21 @@ def pdf(
       bookbuild pdf                      # book/book.yaml -> build/book.pdf
       bookbuild pdf --engine pdflatex -o /tmp/book.pdf
     """
-    from .build import Progress, build
+    from .build import Progress, build, write_report
+    from .errors import BookbuildError
 
-    config = _load(book, engine)
-    build(config, output=output, progress=Progress(quiet=quiet, verbose=verbose), strict=strict)
+    progress = Progress(quiet=quiet, verbose=verbose, annotate=github_annotations())
+    with reported_errors(verbose):
+        try:
+            config = _load(book, engine)
+            target = output or config.pdf_path
+            result = build(config, output=output, progress=progress, strict=strict)
+        except BookbuildError as exc:
+            if json_path:
+                write_report(json_path, progress, None, exc, None)
+            raise
+    if json_path:
+        write_report(json_path, progress, result, None, target)
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -119,8 +163,9 @@ def tex(
     """
     from .build import Progress, make_latex
 
-    config = _load(book, engine)
-    latex, _ = make_latex(config, Progress(quiet=quiet or output is None, verbose=verbose))
+    with reported_errors(verbose):
+        config = _load(book, engine)
+        latex, _, _ = make_latex(config, Progress(quiet=quiet or output is None, verbose=verbose))
     _write_text(latex, output)
 
 
@@ -136,7 +181,9 @@ def md(book: Path | None, output: Path | None) -> None:
     """
     from .build import assemble
 
-    _write_text(assemble(_load(book)).markdown, output)
+    with reported_errors(verbose=False):
+        markdown = assemble(_load(book)).markdown
+    _write_text(markdown, output)
 
 
 def main() -> None:

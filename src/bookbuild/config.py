@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .diagnostics import Diagnostic
 from .errors import ConfigError
 from .filters import DEFAULT_FILTERS, builtin_filters_dir, resolve_filter
 
@@ -160,9 +161,8 @@ def find_book(start: Path | None = None) -> Path:
             return candidate
         if folder == here and (folder / CONFIG_NAME).is_file():
             return folder / CONFIG_NAME
-    raise ConfigError(
-        [f"no book/{CONFIG_NAME} found in {display_path(here)} or above; pass --book DIR"]
-    )
+    message = f"no book/{CONFIG_NAME} found in {display_path(here)} or above; pass --book DIR"
+    raise ConfigError([Diagnostic("error", message)])
 
 
 def config_path_for(book: Path | None) -> Path:
@@ -218,23 +218,26 @@ class _Problems:
     def __init__(self, config_path: Path, lines: dict[tuple[Any, ...], int]):
         self.where = display_path(config_path)
         self.lines = lines
-        self.items: list[str] = []
+        self.items: list[Diagnostic] = []
 
     def add(self, key_path: tuple[Any, ...], message: str) -> None:
         line = self.lines.get(key_path)
         while line is None and key_path:
             key_path = key_path[:-1]
             line = self.lines.get(key_path)
-        self.items.append(f"{self.where}:{line or 1}: {message}")
+        self.items.append(Diagnostic("error", message, self.where, line or 1))
 
 
 def _parse_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([f"{display_path(path)}: no such file"]) from None
+        raise ConfigError([Diagnostic("error", "no such file", display_path(path))]) from None
     except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
-        raise ConfigError([f"{display_path(path)}: cannot read: {exc}"]) from None
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise ConfigError(
+            [Diagnostic("error", f"cannot read: {reason}", display_path(path))]
+        ) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -242,9 +245,13 @@ def _parse_yaml(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError([f"{display_path(path)}:{line}: YAML syntax error: {problem}"]) from None
+        raise ConfigError(
+            [Diagnostic("error", f"YAML syntax error: {problem}", display_path(path), line)]
+        ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{display_path(path)}:1: YAML syntax error: {exc}"]) from None
+        raise ConfigError(
+            [Diagnostic("error", f"YAML syntax error: {exc}", display_path(path), 1)]
+        ) from None
     return data, (_key_lines(node) if node is not None else {})
 
 
@@ -383,7 +390,8 @@ def load_config(config_path: Path) -> BookConfig:
     problems = _Problems(config_path, lines)
     book_dir = config_path.parent
     if not isinstance(data, dict):
-        raise ConfigError([f"{problems.where}:1: expected a mapping with a 'chapters' key"])
+        problems.add((), "expected a mapping with a 'chapters' key")
+        raise ConfigError(problems.items)
     top = _check_section(data, TOP_LEVEL, (), problems)
     if "chapters" not in data:
         problems.add((), "'chapters': missing; list the chapter files in book order")

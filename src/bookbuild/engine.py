@@ -7,9 +7,11 @@ files stay in the work directory between runs so latexmk can skip passes it does
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -29,7 +31,6 @@ LATEXMK_FLAG = {"xelatex": "-xelatex", "pdflatex": "-pdf", "lualatex": "-lualate
 SAFE_ENV = {"shell_escape": "f", "openout_any": "p"}
 
 _RUN_LINE = re.compile(r"Run number (\d+) of rule '([^']+)'")
-_FILE_LINE_ERROR = re.compile(r"^(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<message>.*)$")
 
 
 @dataclass
@@ -45,6 +46,16 @@ class EngineResult:
     pdf: Path
     log: Path
     passes: list[EnginePass] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int | None:
+        """Page count, as the engine's log states it ("Output written on … (23 pages")."""
+        if not self.log.is_file():
+            return None
+        found = re.findall(
+            r"Output written on .*?\((\d+) pages?", self.log.read_text(errors="replace")
+        )
+        return int(found[-1]) if found else None
 
 
 def required_programs(engine: str) -> list[str]:
@@ -129,6 +140,7 @@ def run_engine(
         stderr=subprocess.STDOUT,
         text=True,
         errors="replace",
+        start_new_session=True,  # its own process group, so no engine child outlives us
     )
     assert proc.stdout is not None
     try:
@@ -142,8 +154,9 @@ def run_engine(
                 close_pass(now)
                 current = (match.group(2), now)
         returncode = proc.wait()
-    except BaseException:
-        proc.kill()
+    except BaseException:  # Ctrl-C or an error: stop latexmk and every engine it started
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         raise
     close_pass(time.perf_counter())
@@ -152,34 +165,11 @@ def run_engine(
     if engine == "tectonic" and not passes:
         passes.append(EnginePass("tectonic", 0.0))
     if returncode != 0 or not pdf.is_file():
-        raise latex_failure(log, "".join(output_lines), tex_path)
+        raise latex_failure(log, "".join(output_lines))
     return EngineResult(pdf=pdf, log=log, passes=passes)
 
 
-def first_log_error(log_text: str) -> tuple[str | None, int | None, str]:
-    """The first error in a LaTeX log: (file, line, message)."""
-    lines = log_text.splitlines()
-    for index, line in enumerate(lines):
-        match = _FILE_LINE_ERROR.match(line)
-        if match:
-            return match.group("file"), int(match.group("line")), match.group("message").strip()
-        if line.startswith("! "):
-            line_no = None
-            for follow in lines[index + 1 : index + 12]:
-                found = re.match(r"l\.(\d+)", follow)
-                if found:
-                    line_no = int(found.group(1))
-                    break
-            return None, line_no, line[2:].strip()
-    return None, None, "the LaTeX engine failed without an error message"
-
-
-def latex_failure(log: Path, output: str, tex_path: Path) -> LatexError:
-    """A LatexError naming the .tex line of the first error in the log (or the output)."""
-    text = log.read_text(errors="replace") if log.is_file() else output
-    file, line, message = first_log_error(text)
-    if file is None and line is None and output and text is not output:
-        file, line, message = first_log_error(output)
-    error = LatexError(f"LaTeX error: {message} (log: {log})", file=tex_path, line=line)
-    error.tex_line = line  # type: ignore[attr-defined]
-    return error
+def latex_failure(log: Path, output: str) -> LatexError:
+    """The engine failed: carry its log and its output (xdvipdfmx reports only there)."""
+    text = (log.read_text(errors="replace") if log.is_file() else "") + "\n" + output
+    return LatexError("the LaTeX engine failed", log_text=text, log_path=log)

@@ -1,4 +1,4 @@
-"""Exceptions raised by the library; the CLI shows them as one-line errors with exit codes.
+"""Exceptions raised by the library; the CLI shows them as ``file:line: error: message``.
 
 Exit codes: 0 ok, 1 build failed, 2 usage (click's own), 3 configuration invalid,
 4 engine or tool missing, 5 warnings under --strict.
@@ -7,8 +7,11 @@ Exit codes: 0 ok, 1 build failed, 2 usage (click's own), 3 configuration invalid
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO, Any
 
 import click
+
+from .diagnostics import Diagnostic
 
 EXIT_OK = 0
 EXIT_BUILD_FAILED = 1
@@ -19,23 +22,34 @@ EXIT_STRICT = 5
 
 
 class BookbuildError(click.ClickException):
-    """Root of every error bookbuild raises; exit code 1 unless a subclass says otherwise."""
+    """Root of every error bookbuild raises; exit code 1 unless a subclass says otherwise.
+
+    Carries one or more Diagnostics; ``verbose`` (set by the CLI) adds their details.
+    """
 
     exit_code = EXIT_BUILD_FAILED
 
-    def __init__(self, message: str, file: Path | str | None = None, line: int | None = None):
-        self.file = str(file) if file is not None else None
-        self.line = line
+    def __init__(
+        self,
+        message: str,
+        file: Path | str | None = None,
+        line: int | None = None,
+        *,
+        diagnostics: list[Diagnostic] | None = None,
+    ):
         super().__init__(message)
+        self.diagnostics = diagnostics or [
+            Diagnostic("error", message, str(file) if file is not None else None, line)
+        ]
+        self.verbose = False
 
     def format_message(self) -> str:
-        if self.file is None:
-            return self.message
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.message}"
+        return "\n".join(d.format() for d in self.diagnostics)
 
-    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        click.echo(f"error: {self.format_message()}", file=file, err=True)
+    def show(self, file: IO[Any] | None = None) -> None:
+        for diagnostic in self.diagnostics:
+            for line in diagnostic.lines(self.verbose):
+                click.echo(line, file=file, err=True)
 
 
 class ConfigError(BookbuildError):
@@ -43,16 +57,14 @@ class ConfigError(BookbuildError):
 
     exit_code = EXIT_CONFIG
 
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
+    def __init__(self, problems: list[Diagnostic]):
+        super().__init__(
+            problems[0].message if problems else "invalid configuration", diagnostics=problems
+        )
 
-    def format_message(self) -> str:
-        return "\n".join(self.problems)
-
-    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
-        for problem in self.problems:
-            click.echo(f"error: {problem}", file=file, err=True)
+    @property
+    def problems(self) -> list[str]:
+        return [d.format() for d in self.diagnostics]
 
 
 class ToolMissingError(BookbuildError):
@@ -71,6 +83,11 @@ class PandocError(BookbuildError):
 
 class LatexError(BookbuildError):
     """The LaTeX engine failed; the PDF was not produced."""
+
+    def __init__(self, message: str, log_text: str = "", log_path: Path | None = None, **kw: Any):
+        super().__init__(message, **kw)
+        self.log_text = log_text
+        self.log_path = log_path
 
 
 class StrictWarningsError(BookbuildError):

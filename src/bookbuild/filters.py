@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import sys
 import traceback
 from pathlib import Path
 from types import ModuleType
@@ -62,9 +63,13 @@ def load_filter(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise FilterError(f"cannot load filter {path}")
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs, as importlib's recipe says: dataclasses and typing look
+    # modules up in sys.modules while the module body executes.
+    sys.modules[spec.name] = module
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # a broken filter must not give a traceback
+        del sys.modules[spec.name]
         raise FilterError(f"filter failed to import: {exc}", file=path) from exc
     if not callable(getattr(module, "main", None)):
         raise FilterError("filter has no main(doc=None) function", file=path)

@@ -1,0 +1,193 @@
+"""Errors point at the chapter line the author wrote, with a hint; -v adds the .tex side."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bookbuild.cli import cli
+from bookbuild.diagnostics import Diagnostic, hint_for, parse_latex_log
+
+from .conftest import BOOKS
+
+pytestmark = pytest.mark.latex
+
+
+@pytest.fixture
+def book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the minimal book in the working dir, so messages read ``minimal/…``."""
+    shutil.copytree(BOOKS / "minimal", tmp_path / "minimal")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "minimal"
+
+
+def append(book: Path, chapter: str, text: str) -> None:
+    path = book / chapter
+    path.write_text(path.read_text() + text)
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_undefined_control_sequence_points_at_the_chapter_line(book: Path) -> None:
+    append(book, "two.md", "\nSome text.\n\n- a list\n- with \\foo inside\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 1
+    assert err.splitlines() == [
+        "minimal/two.md:8: error: Undefined control sequence",
+        "     8 | - with \\foo inside",
+        "  hint: \\foo is not defined: a typo, or a package missing from the preamble "
+        "(build.preamble)",
+    ]
+
+
+def test_verbose_adds_the_tex_excerpt_and_log(book: Path) -> None:
+    append(book, "two.md", "\nA paragraph with \\foo inside it.\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q", "-v")
+    assert code == 1
+    assert "minimal/two.md:5: error: Undefined control sequence" in err
+    assert "minimal.tex:" in err and "A paragraph with \\foo inside it." in err
+    assert "  log: build/.xelatex/minimal.log" in err
+
+
+def test_math_outside_math_mode(book: Path) -> None:
+    # the manuscript's own bug: \rightarrow in running text (pdflatex stops on it)
+    append(book, "one.md", '\n- Lyft renamed "Data Analyst"\\rightarrow "Data Scientist"\n')
+    code, _, err = run("pdf", "--book", "minimal", "-q", "--engine", "pdflatex")
+    assert code == 1
+    assert err.splitlines()[0] == "minimal/one.md:11: error: Missing $ inserted"
+    assert "math outside math mode: put \\rightarrow inside $…$" in err
+
+
+def test_missing_package_in_the_preamble(book: Path) -> None:
+    (book / "preamble.tex").write_text("% extra packages\n\\usepackage{nosuchpkg}\n")
+    config = book / "book.yaml"
+    config.write_text(config.read_text() + "  preamble: [preamble.tex]\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 1
+    assert err.splitlines() == [
+        "minimal/preamble.tex:2: error: LaTeX Error: File `nosuchpkg.sty' not found",
+        "     2 | \\usepackage{nosuchpkg}",
+        "  hint: LaTeX package 'nosuchpkg' is not installed: find its Debian package with: "
+        "apt-file search nosuchpkg.sty",
+    ]
+
+
+def test_known_package_hint_names_the_debian_package() -> None:
+    hint, needle = hint_for("LaTeX Error: File `tcolorbox.sty' not found", "", "xelatex")
+    assert hint == "LaTeX package 'tcolorbox' is not installed: apt-get install texlive-latex-extra"
+    assert needle == "tcolorbox"
+
+
+def test_unicode_character_with_pdflatex_suggests_xelatex(book: Path) -> None:
+    append(book, "two.md", "\nSnowman ☃ here.\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q", "--engine", "pdflatex")
+    assert code == 1
+    assert err.splitlines() == [
+        "minimal/two.md:5: error: LaTeX Error: Unicode character ☃ (U+2603) not set up for "
+        "use with LaTeX",
+        "     5 | Snowman ☃ here.",
+        "  hint: pdflatex has no glyph set up for ☃: build with --engine xelatex (or lualatex)",
+    ]
+
+
+def test_missing_image_is_caught_before_latex(book: Path) -> None:
+    append(book, "two.md", "\n![A chart](chart.png)\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 1
+    assert err.splitlines() == [
+        "minimal/two.md:5: error: image 'chart.png' not found",
+        "     5 | ![A chart](chart.png)",
+        "  hint: image paths are relative to book.yaml",
+    ]
+    assert not (book.parent / "build" / ".xelatex").exists()
+
+
+def test_image_in_an_unsupported_format(book: Path) -> None:
+    (book / "chart.bmp").write_bytes(b"BM" + bytes(60))
+    append(book, "two.md", "\n![A chart](chart.bmp)\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 1
+    assert err.splitlines() == [
+        "minimal/two.md:5: error: image 'chart.bmp' is a .bmp file, which xelatex cannot include",
+        "     5 | ![A chart](chart.bmp)",
+        "  hint: convert it to PNG, JPEG or PDF",
+    ]
+
+
+def test_unknown_citation_is_a_located_warning_and_strict_fails(book: Path) -> None:
+    append(book, "two.md", "\nAs shown in [@nokey:2020].\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 0  # a warning does not fail the build
+    code, _, err = run("pdf", "--book", "minimal", "--strict")
+    assert code == 5
+    assert "minimal/two.md:5: warning: citation 'nokey:2020' is not in the bibliography" in err
+    assert err.endswith("error: 1 warning(s) and --strict: no PDF written\n")
+    assert err.count("warning: citation 'nokey:2020'") == 1
+
+
+def test_invalid_bibliography_entry_names_bib_file_and_line(book: Path) -> None:
+    (book / "refs.bib").write_text("@book{knuth:tex,\n  title = {X},\n  year 1984\n}\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 1
+    assert err.splitlines()[0].startswith(
+        "minimal/refs.bib:3: error: invalid bibliography entry: unexpected"
+    )
+    assert "     3 |   year 1984" in err
+
+
+def test_json_report_on_success_and_failure(book: Path) -> None:
+    code, _, _ = run("pdf", "--book", "minimal", "-q", "--json", "report.json")
+    assert code == 0
+    report = json.loads(Path("report.json").read_text())
+    assert report["ok"] is True and report["exit_code"] == 0
+    assert report["output"].endswith("build/minimal.pdf")
+    assert report["pages"] >= 2
+    names = [stage["name"] for stage in report["stages"]]
+    assert names[:4] == ["assemble", "read", "filters", "latex"] and "xelatex" in names
+    append(book, "two.md", "\n\\foo\n")
+    code, _, _ = run("pdf", "--book", "minimal", "-q", "--json", "report.json")
+    assert code == 1
+    report = json.loads(Path("report.json").read_text())
+    assert report["ok"] is False and report["exit_code"] == 1
+    assert report["errors"][0]["file"] == "minimal/two.md"
+    assert report["errors"][0]["line"] == 5
+    assert report["errors"][0]["message"] == "Undefined control sequence"
+
+
+def test_github_annotations_under_actions(book: Path) -> None:
+    append(book, "two.md", "\n\\foo\n")
+    env = {"CI": "true", "GITHUB_ACTIONS": "true"}
+    code, out, _ = run("pdf", "--book", "minimal", "-q", env=env)
+    assert code == 1
+    assert "::error file=minimal/two.md,line=5::Undefined control sequence" in out.splitlines()
+    code, out, _ = run("pdf", "--book", "minimal", "-q", env={"CI": "true"})
+    assert "::error" not in out
+
+
+def test_diagnostic_formats() -> None:
+    located = Diagnostic("warning", "50% done", "book/a.md", 3)
+    assert located.format() == "book/a.md:3: warning: 50% done"
+    assert located.github() == "::warning file=book/a.md,line=3::50%25 done"
+    assert Diagnostic("error", "boom").format() == "error: boom"
+    assert Diagnostic("error", "boom").github() == "::error::boom"
+
+
+def test_parse_latex_log_reads_wrapped_messages() -> None:
+    log = (
+        "./book.tex:97: LaTeX Error: Unicode character ☃ (U+2603)\n"
+        "               not set up for use with LaTeX.\n\nSee the LaTeX manual\n"
+        "l.97 Snowman ☃\n"
+    )
+    failure = parse_latex_log(log, "book.tex")
+    assert failure is not None
+    assert failure.message == (
+        "LaTeX Error: Unicode character ☃ (U+2603) not set up for use with LaTeX"
+    )
+    assert failure.tex_line == 97 and failure.context == "Snowman ☃"
