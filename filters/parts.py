@@ -51,7 +51,7 @@ def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | None:
     if not doc.parts_enabled:
         return None
     if isinstance(elem, pf.RawBlock) and elem.format in ("tex", "latex"):
-        return raw_part_heading(elem, doc)
+        return raw_part_heading(elem)
     if isinstance(elem, pf.Header) and "part" in elem.classes and elem.level != 1:
         raise PartError(
             f"heading '{pf.stringify(elem)}' has class .part but is level {elem.level}; "
@@ -100,8 +100,8 @@ def main(doc: pf.Doc | None = None) -> pf.Doc:
     return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
 
 
-def raw_part_heading(raw: pf.RawBlock, doc: pf.Doc) -> list[pf.Block] | None:
-    """``\\part{Title}`` (with optional ``*``) -> ``# Title {.part}``; other raw blocks unchanged."""
+def raw_part_heading(raw: pf.RawBlock) -> list[pf.Block] | None:
+    """``\\part{Title}`` (optional ``*``) -> ``# Title {.part}``; other raw blocks: None."""
     match = RAW_PART.match(raw.text)
     if match is None:
         return None
