@@ -182,33 +182,32 @@ def chapters_with_endnotes(blocks: list[pf.Block]) -> list[pf.Block]:
     """Replace notes by numbered links and add a "Notes" list at the end of each chapter."""
     result: list[pf.Block] = []
     notes: list[list[pf.Block]] = []
-    chapter = 0
+    sections = 0
 
     def replace(elem: pf.Element, _doc: pf.Doc | None) -> pf.Inline | None:
         if not isinstance(elem, pf.Note):
             return None
         notes.append(list(elem.content))
-        anchor = f"bookbuild-endnote-{chapter}-{len(notes)}"
+        anchor = f"bookbuild-endnote-{sections + 1}-{len(notes)}"
         return pf.Superscript(pf.Link(pf.Str(str(len(notes))), url=f"#{anchor}"))
 
     for block in blocks:
-        if starts_chapter(block):
-            result.extend(endnotes_section(notes, chapter))
+        if starts_chapter(block) and notes:
+            sections += 1
+            result.extend(endnotes_section(notes, sections))
             notes = []
-            chapter += 1
         block.walk(replace)
         result.append(block)
-    result.extend(endnotes_section(notes, chapter))
+    if notes:
+        result.extend(endnotes_section(notes, sections + 1))
     return result
 
 
-def endnotes_section(notes: list[list[pf.Block]], chapter: int) -> list[pf.Block]:
-    """An unnumbered, unlisted "Notes" heading and the numbered notes; nothing if no notes."""
-    if not notes:
-        return []
+def endnotes_section(notes: list[list[pf.Block]], section: int) -> list[pf.Block]:
+    """An unnumbered, unlisted "Notes" heading and the numbered notes."""
     items = []
     for number, blocks in enumerate(notes, start=1):
-        anchor = pf.Span(identifier=f"bookbuild-endnote-{chapter}-{number}")
+        anchor = pf.Span(identifier=f"bookbuild-endnote-{section}-{number}")
         if blocks and isinstance(blocks[0], (pf.Para, pf.Plain)):
             blocks[0].content.insert(0, anchor)
         else:
@@ -217,7 +216,7 @@ def endnotes_section(notes: list[list[pf.Block]], chapter: int) -> list[pf.Block
     heading = pf.Header(
         pf.Str(NOTES_TITLE),
         level=2,
-        identifier=f"bookbuild-endnotes-{chapter}",
+        identifier=f"bookbuild-endnotes-{section}",
         classes=["unnumbered", "unlisted"],
     )
     return [heading, pf.OrderedList(*items)]
