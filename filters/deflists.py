@@ -123,9 +123,9 @@ def latex_definition_list(deflist: pf.DefinitionList) -> pf.Div:
 
 
 def is_tight(item: pf.DefinitionItem) -> bool:
-    """A definition item whose definitions start with Plain (pandoc's compact list)."""
-    return all(
-        not definition.content or isinstance(definition.content[0], pf.Plain)
+    """No definition of the item starts with a paragraph (Para): pandoc's compact list."""
+    return not any(
+        definition.content and isinstance(definition.content[0], pf.Para)
         for definition in item.definitions
     )
 
