@@ -52,11 +52,14 @@ def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | None:
         return None
     if isinstance(elem, pf.RawBlock) and elem.format in ("tex", "latex"):
         return raw_part_heading(elem)
-    if isinstance(elem, pf.Header) and "part" in elem.classes and elem.level != 1:
-        raise PartError(
-            f"heading '{pf.stringify(elem)}' has class .part but is level {elem.level}; "
-            "a part is a level-1 heading: # Title {.part}"
-        )
+    if isinstance(elem, pf.Header) and "part" in elem.classes:
+        if elem.level != 1:
+            raise PartError(
+                f"heading '{pf.stringify(elem)}' has class .part but is level {elem.level}; "
+                "a part is a level-1 heading: # Title {.part}"
+            )
+        if not isinstance(elem.parent, pf.Doc):
+            warn(doc, f"parts: part '{pf.stringify(elem)}' is nested in a block; left as it is")
     return None
 
 
@@ -68,10 +71,12 @@ def finalize(doc: pf.Doc) -> None:
     blocks = list(doc.content)
     result: list[pf.Block] = []
     numbered_parts = 0
+    chapter_file = ""
     index = 0
     while index < len(blocks):
         block = blocks[index]
         index += 1
+        chapter_file = chapter_marker(block) or chapter_file
         if not is_part_heading(block):
             result.append(block)
             continue
@@ -79,7 +84,7 @@ def finalize(doc: pf.Doc) -> None:
         while index < len(blocks) and not ends_intro(blocks[index]):
             intro.append(blocks[index])
             index += 1
-        intro = drop_page_breaks(intro, block, doc)
+        intro = drop_page_breaks(intro, block, doc, chapter_file)
         trailing: list[pf.Block] = []
         while intro and is_invisible_raw(intro[-1]):
             trailing.insert(0, intro.pop())
@@ -91,7 +96,7 @@ def finalize(doc: pf.Doc) -> None:
             result.extend(html_part(block, intro, numbered_parts))
         result.extend(trailing)
     doc.content = result
-    if latex and any(isinstance(b, pf.Div) and "part" in b.classes for b in result):
+    if latex and any(is_part_heading(b) for b in blocks):
         add_header_include(doc, PREAMBLE)
 
 
@@ -161,7 +166,9 @@ def is_invisible_raw(block: pf.Block) -> bool:
     return isinstance(block, pf.RawBlock) and block.format not in ("tex", "latex")
 
 
-def drop_page_breaks(intro: list[pf.Block], heading: pf.Header, doc: pf.Doc) -> list[pf.Block]:
+def drop_page_breaks(
+    intro: list[pf.Block], heading: pf.Header, doc: pf.Doc, chapter_file: str
+) -> list[pf.Block]:
     """Remove raw ``\\clearpage``-style blocks: they would push the intro off the part page."""
     kept = []
     for block in intro:
@@ -171,7 +178,8 @@ def drop_page_breaks(intro: list[pf.Block], heading: pf.Header, doc: pf.Doc) -> 
             and PAGE_BREAKS.match(block.text)
         ):
             command = " ".join(block.text.split())
-            warn(doc, f"parts: dropped '{command}' after part '{pf.stringify(heading)}'")
+            where = f"{chapter_file}: " if chapter_file else ""
+            warn(doc, f"{where}parts: dropped '{command}' after part '{pf.stringify(heading)}'")
             continue
         kept.append(block)
     return kept

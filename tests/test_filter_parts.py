@@ -204,3 +204,17 @@ def test_runs_as_a_pandoc_filter() -> None:
     assert proc.stdout == (
         "\\bookbuildpartpage\n\\part{Overview}\\label{overview}\n\nIntro.\n\n\\bookbuildpartpageend\n"
     )
+
+
+def test_warning_names_the_chapter_file() -> None:
+    warnings: list[str] = []
+    md = "<!-- bookbuild:chapter book/05-questions.md -->\n\n\\part{Questions}\n\\clearpage\n"
+    run(md, warnings=warnings)
+    assert warnings == ["book/05-questions.md: parts: dropped '\\clearpage' after part 'Questions'"]
+
+
+def test_nested_part_heading_is_left_alone_with_a_warning() -> None:
+    warnings: list[str] = []
+    doc = run("::: box\n# Overview {.part}\n\nIntro.\n:::\n", warnings=warnings)
+    assert warnings == ["parts: part 'Overview' is nested in a block; left as it is"]
+    assert "header-includes" not in doc.metadata.content
