@@ -16,7 +16,7 @@ from __future__ import annotations
 import panflute as pf
 
 SWITCH = "definition_lists"
-LATEX_FORMATS = ("latex", "beamer")
+LATEX_FORMATS = ("latex",)
 
 #: A description-style list: term in bold at the margin, definition lines indented.
 PREAMBLE = r"""% bookbuild deflists: one style for definition lists

@@ -18,7 +18,7 @@ from __future__ import annotations
 import panflute as pf
 
 SWITCH = "footnotes"
-LATEX_FORMATS = ("latex", "beamer")
+LATEX_FORMATS = ("latex",)
 TITLE_PAGE_KEYS = ("title", "subtitle", "author", "date")
 SYMBOLS = (
     "*",

@@ -19,7 +19,7 @@ import sys
 import panflute as pf
 
 SWITCH = "parts"
-LATEX_FORMATS = ("latex", "beamer")
+LATEX_FORMATS = ("latex",)
 CHAPTER_MARKER = re.compile(r"^<!--\s*bookbuild:chapter\s+(?P<path>\S+)\s*-->$")
 RAW_PART = re.compile(r"^\s*\\part(?P<star>\*)?\s*(?:\[[^\]]*\])?\s*\{")
 PAGE_BREAKS = re.compile(r"^(\s*\\(clearpage|cleardoublepage|newpage|pagebreak)\b\s*)+$")
