@@ -5,6 +5,8 @@ PYTHON   ?= python3
 VENV     ?= .venv
 BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
+# The venv's bin first: its `pandoc` is pypandoc-binary's, for `pandoc --filter filters/….py`.
+export PATH := $(abspath $(BIN)):$(PATH)
 # Debian packages: the engines, the LaTeX packages the book uses, latexmk, and pdftotext/pdftoppm.
 APT_PACKAGES := texlive-xetex texlive-luatex texlive-latex-recommended texlive-latex-extra \
                 texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils
@@ -40,6 +42,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	ln -sf "$$($(BIN)/python -c 'import pypandoc; print(pypandoc.get_pandoc_path())')" $(BIN)/pandoc
 	touch $@
 
 tex-engine:

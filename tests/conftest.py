@@ -73,3 +73,31 @@ def built_real_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, objec
         "root": root,
         "warnings": result.warnings,
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _pandoc_for_panflute() -> None:
+    """Tests call panflute's convert_text, which finds pandoc on PATH only: point it at
+    pypandoc-binary's, as bookbuild does."""
+    from bookbuild.pandoc import pandoc_path
+
+    pandoc_path()
+
+
+def pandoc_command() -> str:
+    """pypandoc-binary's pandoc (tests run pandoc themselves to check standalone filters)."""
+    from bookbuild.pandoc import pandoc_path
+
+    return pandoc_path()
+
+
+def tool_env() -> dict[str, str]:
+    """Environment for running ``pandoc --filter``: this Python (with panflute) and pandoc
+    first on PATH, as `make` arranges with .venv/bin."""
+    import os
+    import sys
+
+    path = os.pathsep.join(
+        [str(Path(sys.executable).parent), str(Path(pandoc_command()).parent), os.environ["PATH"]]
+    )
+    return {**os.environ, "PATH": path}

@@ -78,8 +78,8 @@ def test_bool_is_not_an_integer(tmp_path: Path) -> None:
 def test_bad_engine_choice(tmp_path: Path) -> None:
     text = "chapters: [a.md]\nbuild:\n  engine: xelatx\n  filters: []\n"
     assert problems(write_book(tmp_path / "book", text)) == [
-        "book/book.yaml:3: error: 'build.engine': 'xelatx' is not one of xelatex, pdflatex, lualatex, "
-        "tectonic; did you mean 'xelatex'?"
+        "book/book.yaml:3: error: 'build.engine': 'xelatx' is not one of xelatex, pdflatex, "
+        "lualatex, tectonic; did you mean 'xelatex'?"
     ]
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from .conftest import pandoc_command, tool_env
+
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "tests" / "books" / "crossref"
 FILTER = REPO / "filters" / "crossref.py"
@@ -53,19 +55,16 @@ def assemble(book: Path) -> str:
 
 def build_pdf(tmp_path: Path, engine: str) -> tuple[str, str]:
     """Build the mini book with ``engine``; return (pdftotext text, pandoc's stderr)."""
-    for tool in ("pandoc", "latexmk", "pdftotext"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} not installed")
     work = tmp_path / "book"
     shutil.copytree(BOOK, work)
     (work / "figures").mkdir()
     (work / "figures" / "dot.png").write_bytes(tiny_png())
     (work / "book.md").write_text(assemble(work))
     pandoc = subprocess.run(
-        ["pandoc", "book.md", "--from", "markdown", "--to", "latex", "--standalone",
+        [pandoc_command(), "book.md", "--from", "markdown", "--to", "latex", "--standalone",
          "--top-level-division=chapter", "--filter", str(FILTER), "--citeproc",
          "-o", "book.tex"],
-        cwd=work, capture_output=True, text=True, check=False,
+        env=tool_env(), cwd=work, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert pandoc.returncode == 0, pandoc.stderr
     latex = subprocess.run(
@@ -117,12 +116,10 @@ def test_mini_book_numbers_in_pdf(tmp_path: Path, engine: str) -> None:
 
 def test_mini_book_text_numbers_agree_with_pdf(tmp_path: Path) -> None:
     """The numbers the filter computes itself (non-LaTeX outputs) are the ones LaTeX prints."""
-    if shutil.which("pandoc") is None:
-        pytest.skip("pandoc not installed")
     out = subprocess.run(
-        ["pandoc", "--from", "markdown", "--to", "html", "--mathjax", "--number-sections",
+        [pandoc_command(), "--from", "markdown", "--to", "html", "--mathjax", "--number-sections",
          "--top-level-division=chapter", "--filter", str(FILTER), "--citeproc"],
-        input=assemble(BOOK), capture_output=True, text=True, check=True,
+        env=tool_env(), input=assemble(BOOK), capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert out.stderr == ""
     text = html.unescape(re.sub(r"<[^>]+>", "", out.stdout))

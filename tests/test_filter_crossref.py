@@ -11,6 +11,8 @@ from pathlib import Path
 import panflute as pf
 import pytest
 
+from .conftest import pandoc_command, tool_env
+
 REPO = Path(__file__).resolve().parents[1]
 FILTER = REPO / "filters" / "crossref.py"
 _spec = importlib.util.spec_from_file_location("crossref_under_test", FILTER)
@@ -530,8 +532,8 @@ def test_image_that_is_not_a_figure_warns() -> None:
 def test_standalone_pandoc_filter() -> None:
     md = "# One\n\n![A](a.png){#fig:a}\n\nSee @fig:a and @fig:nope.\n"
     out = subprocess.run(
-        ["pandoc", "--filter", str(FILTER), "--to", "latex", "--citeproc"],
-        input=md, capture_output=True, text=True, check=True,
+        [pandoc_command(), "--filter", str(FILTER), "--to", "latex", "--citeproc"],
+        env=tool_env(), input=md, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert out.stdout.rstrip().endswith("See fig.~\\ref{fig:a} and fig.~\\textbf{??}.")
     assert out.stderr == "crossref: unknown reference @fig:nope\n"

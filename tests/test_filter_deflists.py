@@ -10,6 +10,8 @@ import pytest
 
 from bookbuild.filters import load_filter
 
+from .conftest import pandoc_command, tool_env
+
 FILTER = Path(__file__).resolve().parents[1] / "filters" / "deflists.py"
 deflists = load_filter(FILTER)
 
@@ -163,7 +165,8 @@ def test_bad_switch_value_is_an_author_error() -> None:
 
 def test_runs_as_a_pandoc_filter() -> None:
     proc = subprocess.run(
-        ["pandoc", "--filter", str(FILTER), "-t", "latex", "--wrap=none"],
+        [pandoc_command(), "--filter", str(FILTER), "-t", "latex", "--wrap=none"],
+        env=tool_env(),
         input="- **SME:** subject matter expertise\n",
         capture_output=True,
         text=True,

@@ -8,7 +8,10 @@ from pathlib import Path
 import panflute as pf
 import pytest
 
+from bookbuild.config import resolve_csl
 from bookbuild.filters import load_filter
+
+from .conftest import pandoc_command, tool_env
 
 FILTER = Path(__file__).resolve().parents[1] / "filters" / "footnotes.py"
 CITATION_CASE = Path(__file__).resolve().parent / "golden" / "footnotes-caret"
@@ -177,7 +180,7 @@ def test_note_with_only_a_citation_keeps_the_cite() -> None:
 def test_citation_note_is_processed_by_citeproc() -> None:
     md = (
         f"---\nbibliography: {CITATION_CASE / 'refs.bib'}\n"
-        f"csl: {CITATION_CASE / 'ieee.csl'}\n---\n\n"
+        f"csl: {resolve_csl('ieee.csl', CITATION_CASE)}\n---\n\n"
         "More differences^[@huyen:cs329s:2021]^\n"
     )
     out = render(md, extra=["--citeproc"])
@@ -250,7 +253,8 @@ def test_bad_switch_value_is_an_author_error() -> None:
 
 def test_runs_as_a_pandoc_filter() -> None:
     proc = subprocess.run(
-        ["pandoc", "--filter", str(FILTER), "-t", "latex", "--wrap=none"],
+        [pandoc_command(), "--filter", str(FILTER), "-t", "latex", "--wrap=none"],
+        env=tool_env(),
         input="More differences^[A note.]^\n",
         capture_output=True,
         text=True,

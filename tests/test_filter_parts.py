@@ -12,6 +12,8 @@ import pytest
 from bookbuild.filters import load_filter
 from bookbuild.pandoc import json_metadata
 
+from .conftest import pandoc_command, tool_env
+
 FILTER = Path(__file__).resolve().parents[1] / "filters" / "parts.py"
 parts = load_filter(FILTER)
 
@@ -195,7 +197,8 @@ def test_unbalanced_raw_part_is_an_author_error() -> None:
 
 def test_runs_as_a_pandoc_filter() -> None:
     proc = subprocess.run(
-        ["pandoc", "--filter", str(FILTER), "-t", "latex", "--wrap=none"],
+        [pandoc_command(), "--filter", str(FILTER), "-t", "latex", "--wrap=none"],
+        env=tool_env(),
         input="# Overview {.part}\n\nIntro.\n",
         capture_output=True,
         text=True,

@@ -27,16 +27,26 @@ class PandocResult:
 
 @cache
 def pandoc_path() -> str:
-    """The pandoc executable: pypandoc-binary's, else one on PATH."""
+    """The pandoc executable as an absolute path: pypandoc-binary's, else one on PATH.
+
+    Also handed to panflute, which otherwise looks for pandoc on PATH only (the filters'
+    ``convert_text`` calls run in this process).
+    """
+    found: str | None = None
     try:
         import pypandoc
 
-        return str(pypandoc.get_pandoc_path())
+        found = shutil.which(str(pypandoc.get_pandoc_path()))
     except (ImportError, OSError):
         found = shutil.which("pandoc")
-        if found:
-            return found
-    raise ToolMissingError("pandoc not found: install bookbuild's dependencies (pip install -e .)")
+    if not found:
+        raise ToolMissingError(
+            "pandoc not found: install bookbuild's dependencies (pip install -e .)"
+        )
+    import panflute.tools
+
+    panflute.tools.PANDOC_PATH = found
+    return found
 
 
 @cache

@@ -23,6 +23,7 @@ GOLDEN_DIR = Path(__file__).resolve().parent
 REPO = GOLDEN_DIR.parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from bookbuild.config import resolve_csl  # noqa: E402
 from bookbuild.filters import load_filter, resolve_filter, run_filters  # noqa: E402
 from bookbuild.pandoc import read_markdown, write_format  # noqa: E402
 
@@ -61,6 +62,9 @@ def render_case(case: Path) -> str:
     doc, _ = read_markdown((case / "input.md").read_text(), cwd=case)
     doc.bookbuild_warnings = []  # a case's expected warnings are not printed
     doc = run_filters(doc, modules, output_format=fmt)
+    csl = doc.get_metadata("csl", None)
+    if isinstance(csl, str):  # a style name, as in book.yaml: no CSL file is copied
+        doc.metadata["csl"] = str(resolve_csl(csl, case))
     args = DEFAULT_WRITER_ARGS + _lines(case / "args.txt")
     return write_format(doc, fmt, args, cwd=case).text
 
