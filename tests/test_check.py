@@ -124,15 +124,38 @@ def test_citation_in_metadata_and_nocite(tmp_path: Path) -> None:
     ]
 
 
+def test_citation_keys_from_csl_json_and_inline_references(tmp_path: Path) -> None:
+    chapters = {"a.md": "# A\n\n[@json1] [@inline1] [@none]\n"}
+    metadata = "references:\n    - id: inline1\n      title: I\n    - id: inline2\n      title: J"
+    config = write_book(tmp_path, chapters, metadata=metadata)
+    (config.parent / "refs.json").write_text('[\n  {"id": "json1", "title": "J"}\n]\n')
+    config.write_text(
+        config.read_text().replace("metadata:\n", "metadata:\n  bibliography: refs.json\n")
+    )
+    assert lines(config) == [
+        "book/book.yaml:7: info: bibliography entry 'inline2' is never cited",
+        "book/a.md:3: error: citation '@none' not found in book/refs.json",
+    ]
+
+
+def test_citation_without_any_bibliography(tmp_path: Path) -> None:
+    config = write_book(tmp_path, {"a.md": "# A\n\nAs @knuth says.\n"})
+    assert lines(config) == [
+        "book/a.md:3: error: citation '@knuth' but the book has no bibliography"
+    ]
+
+
 def test_footnotes_missing_and_unused(tmp_path: Path) -> None:
     chapters = {
         "notes.md": "[^ucb]: Berkeley\n[^gone]: never used\n",
-        "a.md": "# A\n\nText[^a] and[^b].\n\n[^a]: A note.\n\n`[^code]` is not a note.\n",
+        "a.md": "# A\n\nText[^a] and[^b].\n\n[^a]: A note.\n\n`[^code]` is not a note.\n\n"
+        "[^a]: Again.\n",
     }
     config = write_book(tmp_path, chapters, metadata="author: Zee[^ucb]")
     assert lines(config) == [
         "book/notes.md:2: warning: footnote [^gone] is defined but never used",
         "book/a.md:3: error: footnote [^b] has no definition ([^b]: text)",
+        "book/a.md:9: warning: footnote [^a] is defined twice (first at book/a.md:5)",
     ]
 
 
@@ -217,11 +240,12 @@ def test_empty_sections_are_info(tmp_path: Path) -> None:
     chapters = {
         "p.md": "# Overview {.part}\n",
         "a.md": "<!-- notes -->\n\n# A\n\n## Full\n\nText.\n\n## Empty\n\n<!-- todo -->\n\n"
-        "### Also empty\n\n## Last\n",
+        "### Also empty\n\nSetext Too\n----------\n\n## Last\n",
     }
     assert lines(write_book(tmp_path, chapters)) == [
         "book/a.md:13: info: empty section: ### Also empty",
-        "book/a.md:15: info: empty section: ## Last",
+        "book/a.md:15: info: empty section: ## Setext Too",
+        "book/a.md:18: info: empty section: ## Last",
     ]
     # "## Empty" holds a subsection, so it is not empty itself; the part page needs no text.
 

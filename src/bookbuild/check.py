@@ -38,6 +38,11 @@ class Book:
     doc: Any
     bib: dict[str, tuple[str, int]] = field(default_factory=dict)  # key -> (file, line)
 
+    @property
+    def has_bibliography(self) -> bool:
+        """A bibliography file or ``references:`` in the metadata: citeproc makes a list."""
+        return bool(self.config.bibliography or self.bib)
+
     def reset(self) -> None:
         """Forget which matches were handed out (each check counts occurrences afresh)."""
         for source in (self.metadata, *self.chapters):
@@ -82,23 +87,34 @@ def _metadata_path(config: BookConfig) -> Path:
 
 
 _BIB_ENTRY = re.compile(r"^[ \t]*@(\w+)[ \t]*[{(][ \t]*([^,\s]+)[ \t]*,", re.M)
+#: An entry's id in CSL JSON (``"id": "key"``) or CSL YAML (``- id: key``).
+_CSL_ID = re.compile(r"""(?:"id"\s*:\s*"([^"]+)"|^[ \t]*-?[ \t]*id:[ \t]*['"]?([^'"\s]+))""", re.M)
 
 
 def bib_keys(path: Path) -> dict[str, tuple[str, int]]:
-    """The entry keys of a .bib file with the line each starts on."""
+    """The entry keys of a bibliography file (BibTeX/BibLaTeX, CSL JSON or CSL YAML) with the
+    line each is on, found by a plain text scan."""
     text = path.read_text(encoding="utf-8", errors="replace")
     label = display_path(path)
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
     keys: dict[str, tuple[str, int]] = {}
-    for match in _BIB_ENTRY.finditer(text):
-        if match.group(1).lower() not in ("string", "comment", "preamble"):
-            line = bisect.bisect_right(starts, match.start())
-            keys.setdefault(match.group(2), (label, line))
+    if path.suffix.lower() in (".json", ".yaml", ".yml"):
+        entries = [(m.group(1) or m.group(2), m.start()) for m in _CSL_ID.finditer(text)]
+    else:
+        entries = [
+            (m.group(2), m.start())
+            for m in _BIB_ENTRY.finditer(text)
+            if m.group(1).lower() not in ("string", "comment", "preamble")
+        ]
+    for key, offset in entries:
+        keys.setdefault(key, (label, bisect.bisect_right(starts, offset)))
     return keys
 
 
 def load_book(config: BookConfig) -> Book:
     """Read the chapters and parse the assembled book once with pandoc (no filters)."""
+    import panflute as pf
+
     from .build import assemble, read_document
 
     assembled = assemble(config)
@@ -111,15 +127,18 @@ def load_book(config: BookConfig) -> Book:
     }
     blocks: list[tuple[Source, list[Any]]] = []
     for block in doc.content:
-        text = getattr(block, "text", None)
-        if type(block).__name__ == "RawBlock" and text in by_marker:
-            blocks.append((by_marker[text], []))
+        if isinstance(block, pf.RawBlock) and block.text in by_marker:
+            blocks.append((by_marker[block.text], []))
         elif blocks:
             blocks[-1][1].append(block)
     bib: dict[str, tuple[str, int]] = {}
     for path in config.bibliography:
         for key, place in bib_keys(path).items():
             bib.setdefault(key, place)
+    for entry in config.metadata.get("references") or []:  # references: in the metadata
+        if isinstance(entry, dict) and "id" in entry:
+            lines = metadata.lines_of(rf"\bid:[ \t]*['\"]?{re.escape(str(entry['id']))}")
+            bib.setdefault(str(entry["id"]), (metadata.label, lines[0] if lines else 1))
     return Book(config, metadata, chapters, blocks, doc, bib)
 
 
@@ -139,7 +158,7 @@ def check_citations(book: Book) -> list[Diagnostic]:
 
     found: list[Diagnostic] = []
     cited: set[str] = set()
-    bib_names = ", ".join(display_path(p) for p in book.config.bibliography)
+    bib_names = ", ".join(display_path(p) for p in book.config.bibliography) or "references:"
     for source, elem in book.elements():
         if not isinstance(elem, pf.Cite):
             continue
@@ -150,7 +169,7 @@ def check_citations(book: Book) -> list[Diagnostic]:
                 continue
             cited.add(key)
             pattern = cite_pattern(key)
-            if not book.config.bibliography:
+            if not book.has_bibliography:
                 message = f"citation '@{key}' but the book has no bibliography"
             elif key not in book.bib:
                 message = (
@@ -294,7 +313,7 @@ def check_links(book: Book) -> list[Diagnostic]:
 
     elements = list(book.elements())
     ids = {getattr(e, "identifier", "") for _, e in elements} - {""}
-    if book.config.bibliography:
+    if book.has_bibliography:
         ids.add("refs")  # citeproc's reference list
     found: list[Diagnostic] = []
     for source, elem in elements:
@@ -421,31 +440,28 @@ def check_empty_sections(book: Book) -> list[Diagnostic]:
     book with a bibliography (citeproc puts the references there) are not counted."""
     import panflute as pf
 
+    def is_content(block: Any) -> bool:
+        return not (isinstance(block, pf.RawBlock) and block.text.startswith("<!--"))
+
+    chapters = [(source, [b for b in blocks if is_content(b)]) for source, blocks in book.blocks]
+    last = next((blocks[-1] for _, blocks in reversed(chapters) if blocks), None)
     found: list[Diagnostic] = []
-    last_block = book.blocks[-1][1][-1] if book.blocks and book.blocks[-1][1] else None
-    for source, blocks in book.blocks:
-        content = [
-            b
-            for b in blocks
-            if not (isinstance(b, pf.RawBlock) and b.format == "html" and b.text.startswith("<!--"))
-        ]
+    for source, content in chapters:
         for index, block in enumerate(content):
             if not isinstance(block, pf.Header):
                 continue
             level = block.level
             where = source.next_line(heading_pattern(level))
-            nxt = content[index + 1] if index + 1 < len(content) else None
-            empty = nxt is None or (isinstance(nxt, pf.Header) and nxt.level <= level)
-            if "part" in block.classes or (block is last_block and book.config.bibliography):
+            after = content[index + 1] if index + 1 < len(content) else None
+            empty = after is None or (isinstance(after, pf.Header) and after.level <= level)
+            if "part" in block.classes or (block is last and book.has_bibliography):
                 empty = False
             if empty:
                 written = source.text.split("\n")[where - 1].strip() if where else ""
-                title = (
-                    written if written.startswith("#") else f"{'#' * level} {pf.stringify(block)}"
-                )
-                found.append(
-                    Diagnostic(source.label, where or 1, "info", f"empty section: {title}")
-                )
+                if not written.startswith("#"):
+                    written = f"{'#' * level} {written or pf.stringify(block)}"
+                message = f"empty section: {written}"
+                found.append(Diagnostic(source.label, where or 1, "info", message))
     return found
 
 

@@ -101,5 +101,10 @@ def label_pattern(label: str) -> str:
 
 
 def heading_pattern(level: int) -> str:
-    """An ATX heading of ``level`` (``### Title``); setext headings are not found (line 1)."""
-    return rf"^ {{0,3}}#{{{level}}}(?:[ \t]+|$)"
+    """A heading of ``level``: ``### Title``, or for levels 1 and 2 a setext heading (a text
+    line underlined with ``===`` or ``---``; the match starts on the text line)."""
+    atx = rf"^ {{0,3}}#{{{level}}}(?:[ \t]+|$)"
+    if level > 2:
+        return atx
+    underline = "=" if level == 1 else "-"
+    return rf"{atx}|^(?=[ \t]{{0,3}}[^\s#>|-])[^\n]*\S[^\n]*\n {{0,3}}{underline}+[ \t]*$"
