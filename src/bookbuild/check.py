@@ -164,10 +164,9 @@ def check_citations(book: Book) -> list[Diagnostic]:
             continue
         for citation in elem.citations:
             key = citation.id
-            if CROSSREF.match(key) or key == "*":
-                cited.add(key)
-                continue
             cited.add(key)
+            if CROSSREF.match(key) or key == "*":
+                continue
             pattern = cite_pattern(key)
             if not book.has_bibliography:
                 message = f"citation '@{key}' but the book has no bibliography"
@@ -254,9 +253,8 @@ def check_crossrefs(book: Book) -> list[Diagnostic]:
     labels: dict[str, tuple[str, int]] = {}
     refs: list[tuple[Source, str]] = []
     for source, elem in book.elements():
-        label = getattr(elem, "identifier", "") or ""
-        if isinstance(elem, pf.Str) and _TEXT_LABEL.match(elem.text):
-            label = _TEXT_LABEL.match(elem.text).group(1)  # type: ignore[union-attr]
+        in_text = _TEXT_LABEL.match(elem.text) if isinstance(elem, pf.Str) else None
+        label = in_text.group(1) if in_text else getattr(elem, "identifier", "") or ""
         if CROSSREF.match(label):
             where, line = book.locate(source, label_pattern(label))
             if label in labels:
@@ -331,12 +329,7 @@ def check_links(book: Book) -> list[Diagnostic]:
     return found
 
 
-#: LaTeX commands that only work in math mode (a curated list; text-mode commands such as
-#: \copyright, \ldots or \S are not here).
-MATH_ONLY = frozenset(
-    re.findall(
-        r"\w+",
-        """
+_MATH_ONLY_NAMES = """
     alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu
     xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta
     Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega
@@ -348,9 +341,10 @@ MATH_ONLY = frozenset(
     dfrac tfrac sqrt log ln exp sin cos tan max min mathbb mathcal mathrm mathbf mathit
     mathsf hat bar vec tilde overline left right prime ell hbar neg lnot langle rangle
     lfloor rfloor lceil rceil mid parallel perp angle
-    """,
-    )
-)
+"""
+#: LaTeX commands that only work in math mode (a curated list; text-mode commands such as
+#: \copyright, \ldots or \S are not in it).
+MATH_ONLY = frozenset(_MATH_ONLY_NAMES.split())
 _STRUCTURE = re.compile(r"\\(part|chapter)\*?\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}|\\(part|chapter)\b")
 _RAW_FORMATS = ("tex", "latex")
 
