@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bookbuild.check import check
+from bookbuild.check import check, check_empty_sections, check_raw_latex, load_book
 from bookbuild.cli import cli
+from bookbuild.config import load_config
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.locate import Source, cite_pattern, mask
 
@@ -83,6 +84,16 @@ def test_diagnostic_formats() -> None:
     assert diagnostic.format() == "book/a.md:3: error: 100% wrong"
     assert diagnostic.github() == "::error file=book/a.md,line=3::100%25 wrong"
     assert Diagnostic(None, None, "info", "x").github() == "::notice::x"
+    assert Diagnostic("a,b.md", 1, "warning", "w").github() == "::warning file=a%2Cb.md,line=1::w"
+
+
+def test_a_check_runs_alone_on_the_loaded_book(tmp_path: Path) -> None:
+    config = write_book(tmp_path, {"a.md": "# A\n\nx \\leq y\n"})
+    book = load_book(load_config(config))
+    assert check_raw_latex(book) == [
+        Diagnostic("book/a.md", 3, "error", "math command \\leq outside math: write $\\leq$")
+    ]
+    assert check_empty_sections(book) == []
 
 
 # -- one test per check --------------------------------------------------------------------

@@ -14,6 +14,13 @@ SEVERITIES = ("error", "warning", "info")
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
+def _escape(text: str, also: str = "") -> str:
+    """Escape a workflow command's message (or, with ``also=":,"``, a property value)."""
+    for char in "%\r\n" + also:
+        text = text.replace(char, f"%{ord(char):02X}")
+    return text
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One finding at a place the author wrote: ``file:line: severity: message``."""
@@ -36,10 +43,10 @@ class Diagnostic:
         """A GitHub Actions workflow command, e.g. ``::error file=book/a.md,line=3::...``."""
         props = []
         if self.file is not None:
-            props.append(f"file={self.file}")
+            props.append(f"file={_escape(self.file, ':,')}")
             if self.line is not None:
                 props.append(f"line={self.line}")
-        message = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        message = _escape(self.message)
         where = " " + ",".join(props) if props else ""
         return f"::{_GITHUB_LEVEL[self.severity]}{where}::{message}"
 
