@@ -143,7 +143,7 @@ def md(book: Path | None, output: Path | None) -> None:
 @book_option
 @click.option("--strict", is_flag=True, help="Fail (exit 5) when there are warnings.")
 def check(book: Path | None, strict: bool) -> None:
-    """Check the book for mistakes without running LaTeX (about a second).
+    """Check the book for mistakes without running LaTeX (in well under a second).
 
     Prints one `file:line: error|warning|info: message` line per finding, then a
     summary. Info lines (empty sections, uncited entries) never fail.
