@@ -186,6 +186,29 @@ def md(book: Path | None, output: Path | None) -> None:
     _write_text(markdown, output)
 
 
+@cli.command(epilog=EXIT_CODES)
+@book_option
+@click.option("--strict", is_flag=True, help="Fail (exit 5) when there are warnings.")
+def check(book: Path | None, strict: bool) -> None:
+    """Check the book for mistakes without running LaTeX (in well under a second).
+
+    Prints one `file:line: error|warning|info: message` line per finding, then a
+    summary. Info lines (empty sections, uncited entries) never fail.
+
+    \b
+    Example:
+      bookbuild check
+      bookbuild check --strict           # warnings fail too (exit 5)
+    """
+    from .check import check as run_check
+
+    report = run_check(book)
+    for diagnostic in report.diagnostics:
+        click.echo(diagnostic.format())
+    click.echo(report.summary(strict))
+    sys.exit(report.exit_code(strict))
+
+
 def main() -> None:
     cli(prog_name="bookbuild")
 

@@ -66,6 +66,16 @@ STY_PACKAGES = {
 }
 
 
+_GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _escape(text: str, also: str = "") -> str:
+    """Escape a workflow command's message (or, with ``also=":,"``, a property value)."""
+    for char in "%\r\n" + also:
+        text = text.replace(char, f"%{ord(char):02X}")
+    return text
+
+
 @dataclass
 class Diagnostic:
     """One problem, located in the author's files where possible."""
@@ -77,6 +87,11 @@ class Diagnostic:
     source: str | None = None  # the offending source line
     hint: str | None = None
     details: list[str] = field(default_factory=list)  # .tex excerpt, log path: -v only
+
+    def where(self) -> str:
+        if not self.file:
+            return ""
+        return f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
 
     def format(self) -> str:
         """``file:line: severity: message`` (gcc style)."""
@@ -96,15 +111,14 @@ class Diagnostic:
         return out
 
     def github(self) -> str:
-        """A GitHub Actions workflow command that annotates the file and line."""
+        """A GitHub Actions workflow command, e.g. ``::error file=book/a.md,line=3::…``."""
         props = []
         if self.file:
-            props.append(f"file={self.file}")
+            props.append(f"file={_escape(self.file, ':,')}")
             if self.line:
                 props.append(f"line={self.line}")
-        kind = "error" if self.severity == "error" else "warning"
-        message = self.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::{kind} {','.join(props)}::{message}".replace(" ::", "::")
+        where = " " + ",".join(props) if props else ""
+        return f"::{_GITHUB_LEVEL[self.severity]}{where}::{_escape(self.message)}"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
