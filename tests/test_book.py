@@ -99,3 +99,58 @@ def test_latex_has_the_books_layout(built_real_book: dict) -> None:
 
 def test_no_pandoc_or_citeproc_warnings(built_real_book: dict) -> None:
     assert built_real_book["warnings"] == []
+
+
+# --------------------------------------------------------------------------- the filters
+
+
+def page_with_line(pages: list[str], line: str) -> int:
+    """Index of the page holding ``line`` as a whole line (so "Part I" is not "Part II")."""
+    return next(
+        i for i, page in enumerate(pages) if line in (ln.strip() for ln in page.splitlines())
+    )
+
+
+@pytest.mark.parametrize(
+    ("part", "title", "intro"),
+    [
+        ("Part I", "Overview", "This part of the book provides an overview"),
+        ("Part II", "Questions", "This part of the book contains over 200 knowledge questions"),
+    ],
+)
+def test_part_page_holds_its_intro(
+    built_real_book: dict, part: str, title: str, intro: str
+) -> None:
+    pages = built_real_book["pages"]
+    index = page_with_line(pages, part)
+    page = squash(pages[index])
+    assert title in page and intro in page, page
+    # the page after the part page starts the next chapter, not the intro
+    assert intro not in squash(pages[index + 1])
+    assert squash(pages[index + 1]).startswith("Chapter")
+
+
+def test_title_page_affiliations_are_symbol_marks(built_real_book: dict) -> None:
+    pages = built_real_book["pages"]
+    title_page = squash(pages[0])
+    assert "Zeeshan Hooda∗†" in title_page
+    assert "∗ Department of EECS, UC Berkeley" in title_page
+    assert "† Sparse Labs Inc." in title_page
+    assert sum("Department of EECS" in page for page in pages) == 1
+
+
+def test_inline_note_in_stray_carets_is_just_a_mark(built_real_book: dict) -> None:
+    pages = built_real_book["pages"]
+    index = next(i for i, p in enumerate(pages) if "more differences" in p)
+    assert "See CS 329S, Lecture 1 for more differences1" in squash(pages[index])
+    assert "^" not in pages[index]
+    assert "1 [2]" in squash(pages[index])  # the body's first footnote is 1: the citation
+
+
+def test_skills_list_is_a_description_list(built_real_book: dict) -> None:
+    tex = built_real_book["tex"]
+    start = tex.rindex("\\begin{bookbuilddeflist}", 0, tex.index("\\item[{Systems}]"))
+    block = tex[start : tex.index("\\end{bookbuilddeflist}", start)]
+    terms = ["Systems", "Databases", "ML", "Algorithms", "Statistics", "SME", "Production"]
+    assert [t for t in terms if f"\\item[{{{t}}}]" in block] == terms
+    assert "\\textbf{Systems:}" not in tex
