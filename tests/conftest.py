@@ -79,9 +79,9 @@ def built_real_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, objec
 def _pandoc_for_panflute() -> None:
     """Tests call panflute's convert_text, which finds pandoc on PATH only: point it at
     pypandoc-binary's, as bookbuild does."""
-    from bookbuild.pandoc import pandoc_path
+    from bookbuild.pandoc import point_panflute_at_pandoc
 
-    pandoc_path()
+    point_panflute_at_pandoc()
 
 
 def pandoc_command() -> str:

@@ -191,3 +191,10 @@ def test_parse_latex_log_reads_wrapped_messages() -> None:
         "LaTeX Error: Unicode character ☃ (U+2603) not set up for use with LaTeX"
     )
     assert failure.tex_line == 97 and failure.context == "Snowman ☃"
+
+
+def test_filter_warnings_become_located_diagnostics(book: Path) -> None:
+    append(book, "two.md", "\nSee @sec:nowhere for more.\n")
+    code, _, err = run("pdf", "--book", "minimal", "--strict")
+    assert code == 5
+    assert "minimal/two.md: warning: unknown reference @sec:nowhere" in err

@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -19,7 +20,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .assemble import ChapterText, assemble_markdown, read_chapters
-from .config import BookConfig, display_path
+from .cache import (
+    CACHE_SUBDIR,
+    Cache,
+    book_files,
+    digest,
+    inputs_fingerprint,
+    pdf_fingerprint,
+    read_stamp,
+    write_stamp,
+)
+from .config import ENGINES, BookConfig, display_path
 from .diagnostics import (
     Diagnostic,
     SourceText,
@@ -29,10 +40,11 @@ from .diagnostics import (
     mark_block_sources,
     pandoc_diagnostic,
 )
-from .engine import EnginePass, EngineResult, run_engine
+from .engine import EnginePass, EngineResult, required_programs, run_engine
 from .errors import BookbuildError, LatexError, PandocError, StrictWarningsError
 from .filters import load_filter, run_filters
-from .pandoc import read_markdown, write_format
+from .pandoc import pandoc_path, write_format
+from .read import read_book
 
 
 class Progress:
@@ -65,10 +77,12 @@ class Progress:
         self.say(f"  {name:<10} {seconds:6.2f} s  {detail}".rstrip())
 
     @contextlib.contextmanager
-    def stage(self, name: str, detail: str = "") -> Iterator[None]:
+    def stage(self, name: str, detail: str = "") -> Iterator[list[str]]:
+        """Time a stage; the body may append more detail to the yielded list."""
         start = time.perf_counter()
-        yield
-        self.record(name, time.perf_counter() - start, detail)
+        details = [detail] if detail else []
+        yield details
+        self.record(name, time.perf_counter() - start, ", ".join(details))
 
     def warn(self, diagnostic: Diagnostic) -> None:
         self.warnings.append(diagnostic)
@@ -117,9 +131,15 @@ def book_sources(config: BookConfig, chapters: list[ChapterText]) -> dict[str, S
     return sources
 
 
-def read_document(assembled: Assembled, config: BookConfig) -> tuple[Any, list[str]]:
-    """Stage 2: pandoc parses the assembled Markdown into a panflute Doc."""
-    return read_markdown(assembled.markdown, cwd=config.book_dir)
+def book_cache(config: BookConfig) -> Cache:
+    return Cache(config.build_dir / CACHE_SUBDIR)
+
+
+def read_document(
+    assembled: Assembled, config: BookConfig, cache: Cache | None = None
+) -> tuple[Any, list[Diagnostic]]:
+    """Stage 2: pandoc parses each chapter (cached, in parallel) into one panflute Doc."""
+    return read_book(config, assembled.chapters, cache)
 
 
 def apply_filters(doc: Any, config: BookConfig, output_format: str = "latex") -> Any:
@@ -237,14 +257,19 @@ def write_latex(
     return result.text, [pandoc_diagnostic(w, "warning", sources) for w in result.warnings]
 
 
-def make_latex(config: BookConfig, progress: Progress) -> tuple[str, list[Diagnostic], Assembled]:
+def make_latex(
+    config: BookConfig, progress: Progress, cache: Cache | None = None
+) -> tuple[str, list[Diagnostic], Assembled]:
     """Stages 1-4: the LaTeX that ``pdf`` compiles, the warnings on the way, and the sources."""
     with progress.stage("assemble", f"{len(config.chapters)} chapters"):
         assembled = assemble(config)
-    with progress.stage("read"):
-        doc, read_warnings = read_document(assembled, config)
+    before = (cache.hits, cache.misses) if cache else (0, 0)
+    with progress.stage("read") as detail:
+        doc, read_warnings = read_document(assembled, config, cache)
+        if cache is not None:
+            detail.append(f"{cache.misses - before[1]} read, {cache.hits - before[0]} cached")
         mark_block_sources(doc, assembled.sources)
-    warnings = [pandoc_diagnostic(w, "warning", assembled.sources) for w in read_warnings]
+    warnings = list(read_warnings)
     warnings += [
         Diagnostic("warning", "chapter is empty", display_path(c.chapter.path))
         for c in assembled.chapters
@@ -362,20 +387,73 @@ def build(
         f"bookbuild: {display_path(config.config_path)} -> {display_path(target)} ({config.engine})"
     )
     progress.strict = strict
-    tex, warnings, assembled = make_latex(config, progress)
-    if strict and warnings:
-        summary = f"{len(warnings)} warning(s) and --strict: no PDF written"
-        raise StrictWarningsError(summary, diagnostics=[*warnings, Diagnostic("error", summary)])
+    cache = book_cache(config)
+    stamp_path = cache.folder / f"stamp-{config.engine}-{digest(str(target.absolute()))[:16]}.json"
+    fingerprint = build_fingerprint(config, target)
+    stamp = read_stamp(stamp_path)
+    if stamp and stamp.get("inputs") == fingerprint and stamp.get("pdf") == pdf_fingerprint(target):
+        warnings = [Diagnostic(**w) for w in stamp.get("warnings", [])]
+        for warning in warnings:
+            progress.warn(warning)
+        fail_on_warnings(warnings, strict)
+        seconds = time.perf_counter() - start
+        progress.record("up to date", seconds, f"{display_path(target)}: nothing changed")
+        return BuildResult(pdf=target, warnings=warnings, seconds=seconds, pages=stamp.get("pages"))
+    tex, warnings, assembled = make_latex(config, progress, cache)
+    fail_on_warnings(warnings, strict)
     workdir = work_dir(config)
     with build_lock(workdir):
         result = compile_pdf(tex, config, config.engine, workdir, progress, assembled.sources)
         install_pdf(result.pdf, target)
+    write_stamp(
+        stamp_path,
+        {
+            "inputs": fingerprint,
+            "pdf": pdf_fingerprint(target),
+            "pages": result.pages,
+            "warnings": [w.to_json() for w in warnings],
+        },
+    )
+    cache.prune()
     seconds = time.perf_counter() - start
     pages = f"{result.pages} pages" if result.pages else ""
     progress.say(f"  {'done':<10} {seconds:6.2f} s  {display_path(target)}  {pages}".rstrip())
     return BuildResult(
         pdf=target, warnings=warnings, passes=result.passes, seconds=seconds, pages=result.pages
     )
+
+
+def fail_on_warnings(warnings: list[Diagnostic], strict: bool) -> None:
+    """Under --strict, warnings fail the build (exit 5) before any PDF is written."""
+    if strict and warnings:
+        summary = f"{len(warnings)} warning(s) and --strict: no PDF written"
+        raise StrictWarningsError(summary, diagnostics=[*warnings, Diagnostic("error", summary)])
+
+
+def build_fingerprint(config: BookConfig, target: Path) -> str:
+    """A hash of every input of a build: when it matches the last build's, nothing changed."""
+    files = {
+        *book_files(config.book_dir),
+        config.config_path,
+        *config.preamble,
+        *config.filters,
+        *config.bibliography,
+        *([config.csl_path] if config.csl_path else []),
+        *Path(__file__).parent.glob("*.py"),  # bookbuild itself
+    }
+    tools = [pandoc_path(), *(shutil.which(p) for p in required_programs(config.engine))]
+    settings = {"engine": config.engine, "target": str(target.absolute())}
+    return inputs_fingerprint(sorted(files), tools, settings)
+
+
+def clean(config: BookConfig) -> list[Path]:
+    """Remove the cache and the engines' working files (the PDFs stay); return what went."""
+    removed = []
+    for folder in [config.build_dir / CACHE_SUBDIR, *(config.build_dir / f".{e}" for e in ENGINES)]:
+        if folder.is_dir():
+            shutil.rmtree(folder)
+            removed.append(folder)
+    return removed
 
 
 def write_report(

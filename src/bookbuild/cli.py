@@ -209,6 +209,24 @@ def check(book: Path | None, strict: bool) -> None:
     sys.exit(report.exit_code(strict))
 
 
+@cli.command(epilog=EXIT_CODES)
+@book_option
+def clean(book: Path | None) -> None:
+    """Remove the build cache and the engines' working files (PDFs stay).
+
+    \b
+    Example:
+      bookbuild clean
+    """
+    from .build import clean as clean_build
+    from .config import display_path
+
+    with reported_errors(verbose=False):
+        removed = clean_build(_load(book))
+    for folder in removed:
+        click.echo(f"removed {display_path(folder)}")
+
+
 def main() -> None:
     cli(prog_name="bookbuild")
 

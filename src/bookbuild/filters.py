@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import Any
 
 from .errors import FilterError
+from .pandoc import point_panflute_at_pandoc
 
 #: Filters a book gets when book.yaml does not list its own, in the order they run.
 DEFAULT_FILTERS = ("parts", "footnotes", "deflists", "crossref")
@@ -78,7 +79,10 @@ def load_filter(path: Path) -> ModuleType:
 
 def run_filters(doc: Any, modules: list[ModuleType], output_format: str = "latex") -> Any:
     """Run each filter's ``main(doc)`` in order on a panflute Doc and return the result."""
+    point_panflute_at_pandoc()
     doc.format = output_format
+    if not hasattr(doc, "bookbuild_warnings"):
+        doc.bookbuild_warnings = []
     for module in modules:
         try:
             result = module.main(doc)

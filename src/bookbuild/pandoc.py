@@ -27,11 +27,7 @@ class PandocResult:
 
 @cache
 def pandoc_path() -> str:
-    """The pandoc executable as an absolute path: pypandoc-binary's, else one on PATH.
-
-    Also handed to panflute, which otherwise looks for pandoc on PATH only (the filters'
-    ``convert_text`` calls run in this process).
-    """
+    """The pandoc executable as an absolute path: pypandoc-binary's, else one on PATH."""
     found: str | None = None
     try:
         import pypandoc
@@ -43,10 +39,15 @@ def pandoc_path() -> str:
         raise ToolMissingError(
             "pandoc not found: install bookbuild's dependencies (pip install -e .)"
         )
+    return found
+
+
+def point_panflute_at_pandoc() -> None:
+    """panflute looks for pandoc on PATH only, where a fresh machine has none (pandoc comes
+    from pypandoc-binary); the filters' ``convert_text`` calls run in this process."""
     import panflute.tools
 
-    panflute.tools.PANDOC_PATH = found
-    return found
+    panflute.tools.PANDOC_PATH = pandoc_path()
 
 
 @cache
@@ -72,11 +73,16 @@ def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None) -> PandocRe
     return PandocResult(proc.stdout.decode("utf-8"), warnings)
 
 
+def read_markdown_json(text: str, cwd: Path | None = None) -> PandocResult:
+    """Parse Markdown (with its YAML metadata block) into pandoc's JSON."""
+    return run_pandoc(["--from", READER, "--to", "json", "--standalone"], text, cwd)
+
+
 def read_markdown(text: str, cwd: Path | None = None) -> tuple[Any, list[str]]:
     """Parse Markdown (with its YAML metadata block) into a panflute Doc."""
     import panflute as pf
 
-    result = run_pandoc(["--from", READER, "--to", "json", "--standalone"], text, cwd)
+    result = read_markdown_json(text, cwd)
     return pf.load(io.StringIO(result.text)), result.warnings
 
 
