@@ -757,11 +757,20 @@ def add_header_includes(doc: pf.Doc, blocks: list[pf.Block]) -> None:
 
 
 def prepare(doc: pf.Doc) -> None:
-    """Read the settings, then number every label in document order (first pass)."""
+    """Read the settings, then number every label in document order (first pass).
+
+    Labels listed in ``doc.bookbuild_external_labels`` (set by bookbuild's chapter preview:
+    defined in chapters left out) count as known; LaTeX resolves their ``\\ref`` from the
+    full book's .aux.
+    """
     doc.crossref = _read_settings(doc)
     for block in list(doc.content):
         block.walk(_collect, doc)
     doc.crossref.where = ""
+    for ident in getattr(doc, "bookbuild_external_labels", ()):
+        kind = ident.split(":", 1)[0]
+        if ident not in doc.crossref.labels:
+            doc.crossref.labels[ident] = Label(kind, ident, "??", -1, -1, "")
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> Any:

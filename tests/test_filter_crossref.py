@@ -552,3 +552,14 @@ def test_bookbuild_loader_reports_author_error() -> None:
 def test_no_module_level_state_between_runs() -> None:
     assert html(FIGS + "\n@fig:d").endswith(f"fig.{NBSP}1.4</p>")
     assert html("# One\n\n![D](d.png){#fig:d}\n\n@fig:d").endswith(f"fig.{NBSP}1.1</p>")
+
+
+def test_external_labels_from_a_chapter_preview_are_refs() -> None:
+    doc = pf.convert_text("See @sec:elsewhere and @fig:nope.\n", standalone=True)
+    doc.format = "latex"
+    doc.bookbuild_external_labels = {"sec:elsewhere"}
+    doc.bookbuild_warnings = []
+    crossref.main(doc)
+    out = pf.convert_text(doc, input_format="panflute", output_format="latex")
+    assert out == "See sec.~\\ref{sec:elsewhere} and fig.~\\textbf{??}."
+    assert doc.bookbuild_warnings == ["unknown reference @fig:nope"]

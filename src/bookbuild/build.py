@@ -84,6 +84,11 @@ class Progress:
         yield details
         self.record(name, time.perf_counter() - start, ", ".join(details))
 
+    def done(self, seconds: float, target: Path, pages: int | None) -> None:
+        self.say(
+            f"  {'done':<10} {seconds:6.2f} s  {display_path(target)}  {page_count(pages)}".rstrip()
+        )
+
     def warn(self, diagnostic: Diagnostic) -> None:
         self.warnings.append(diagnostic)
         if self.annotate:
@@ -416,11 +421,14 @@ def build(
     )
     cache.prune()
     seconds = time.perf_counter() - start
-    pages = f"{result.pages} pages" if result.pages else ""
-    progress.say(f"  {'done':<10} {seconds:6.2f} s  {display_path(target)}  {pages}".rstrip())
+    progress.done(seconds, target, result.pages)
     return BuildResult(
         pdf=target, warnings=warnings, passes=result.passes, seconds=seconds, pages=result.pages
     )
+
+
+def page_count(pages: int | None) -> str:
+    return "" if pages is None else f"{pages} page" + ("s" if pages != 1 else "")
 
 
 def fail_on_warnings(warnings: list[Diagnostic], strict: bool) -> None:

@@ -113,6 +113,14 @@ def cli() -> None:
     default=None,
     help="Write a machine-readable build report (stages, warnings, errors) to this file.",
 )
+@click.option(
+    "--chapter",
+    "chapters",
+    multiple=True,
+    metavar="SEL",
+    help="Preview only this chapter (number, file stem or title fragment; repeatable): "
+    "build/preview/<stem>.pdf, numbered as in the book.",
+)
 @noise_options
 def pdf(
     book: Path | None,
@@ -120,6 +128,7 @@ def pdf(
     engine: str | None,
     strict: bool,
     json_path: Path | None,
+    chapters: tuple[str, ...],
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -129,6 +138,8 @@ def pdf(
     Example:
       bookbuild pdf                      # book/book.yaml -> build/book.pdf
       bookbuild pdf --engine pdflatex -o /tmp/book.pdf
+      bookbuild pdf --chapter 5          # build/preview/math.pdf
+      bookbuild pdf --chapter workflows --chapter algorithms
     """
     from .build import Progress, build, write_report
     from .errors import BookbuildError
@@ -138,7 +149,13 @@ def pdf(
         try:
             config = _load(book, engine)
             target = output or config.pdf_path
-            result = build(config, output=output, progress=progress, strict=strict)
+            if chapters:
+                from .preview import preview
+
+                result = preview(config, list(chapters), progress, output=output, strict=strict)
+                target = result.pdf
+            else:
+                result = build(config, output=output, progress=progress, strict=strict)
         except BookbuildError as exc:
             if json_path:
                 write_report(json_path, progress, None, exc, None)
@@ -207,6 +224,42 @@ def check(book: Path | None, strict: bool) -> None:
         click.echo(diagnostic.format())
     click.echo(report.summary(strict))
     sys.exit(report.exit_code(strict))
+
+
+@cli.command(epilog=EXIT_CODES)
+@book_option
+@click.option(
+    "--chapter",
+    "chapters",
+    multiple=True,
+    metavar="SEL",
+    help="Rebuild only this chapter's preview (as in `pdf --chapter`; repeatable).",
+)
+@click.option("--engine", type=ENGINE_CHOICES, default=None, help="LaTeX engine.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every stage and the engine's output.")
+def watch(book: Path | None, chapters: tuple[str, ...], engine: str | None, verbose: bool) -> None:
+    """Build once, then rebuild on every save (Ctrl-C stops, exit 0).
+
+    Watches the chapters, book.yaml, the bibliography, images, the preamble and the
+    filters. One status line per rebuild; a broken edit prints its error and keeps
+    watching.
+
+    \b
+    Example:
+      bookbuild watch
+      bookbuild watch --chapter math     # only build/preview/math.pdf
+    """
+    from .config import config_path_for
+    from .watch import WatchSettings, watch_book
+
+    with reported_errors(verbose):
+        settings = WatchSettings(
+            config_path_for(book).absolute(), engine, list(chapters), sys.stderr, verbose
+        )
+    try:
+        watch_book(settings)
+    except KeyboardInterrupt:
+        click.echo("stopped watching", err=True)
 
 
 @cli.command(epilog=EXIT_CODES)

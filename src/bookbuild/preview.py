@@ -1,0 +1,392 @@
+"""Chapter preview: one or more chapters printed exactly as they are in the book.
+
+``bookbuild pdf --chapter SEL`` writes ``build/preview/<stem>.pdf``:
+- the book's preamble, fonts, geometry and styles; no title page, no table of contents;
+- each chapter numbered as in the book (``\\setcounter{chapter}``), its part in the running head;
+- citations numbered as in the whole book: citeproc sees every citation of the chapters
+  before the preview first, and the reference list keeps only the works the preview cites;
+- cross-references to other chapters resolved from the full build's .aux (``xr-hyper``):
+  numbers and page numbers as printed in the book. Without a full build: one warning.
+The whole book's ASTs come from the read cache, so only the previewed chapters cost time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .assemble import ChapterText, chapter_marker
+from .build import (
+    Assembled,
+    BuildResult,
+    Progress,
+    apply_filters,
+    assemble,
+    book_cache,
+    build_lock,
+    compile_pdf,
+    fail_on_warnings,
+    finish_metadata,
+    install_pdf,
+)
+from .config import BookConfig, display_path
+from .diagnostics import CHAPTER_MARK, Diagnostic, diagnostic_from_text, mark_block_sources
+from .errors import EXIT_USAGE, BookbuildError
+from .pandoc import run_pandoc, write_format
+from .read import read_book_json
+
+#: Metadata that makes the title page and the table of contents.
+TITLE_PAGE_KEYS = ("title", "subtitle", "author", "date", "abstract", "institute", "toc")
+CROSSREF_ID = re.compile(r"^[sS]ec:|^[fF]ig:|^[tT]bl:|^[eE]q:")
+LABEL_DEFINITION = re.compile(r"\{[^}\n]*#((?:sec|fig|tbl|eq):[^\s}]+)")
+LABEL_REFERENCE = re.compile(r"@((?:[sS]ec|[fF]ig|[tT]bl|[eE]q):[\w:.-]*\w)")
+
+
+class SelectionError(BookbuildError):
+    """``--chapter`` names no chapter, or several."""
+
+    exit_code = EXIT_USAGE
+
+
+@dataclass
+class ChapterInfo:
+    """A chapter file's place in the book."""
+
+    text: ChapterText
+    blocks: list[Any]
+    number: int | None  # "Chapter 5"; None for front matter, parts, unnumbered chapters
+    title: str  # its first level-1 heading ("" when it has none)
+    part: str  # "Part II: Questions", or ""
+
+    @property
+    def stem(self) -> str:
+        return self.text.chapter.stem
+
+    def describe(self) -> str:
+        number = f"{self.number} " if self.number else ""
+        title = f" ({self.title})" if self.title else ""
+        return f"{number}{self.stem}{title}"
+
+
+def _plain(inlines: list[Any]) -> str:
+    """The text of JSON inlines (enough for headings)."""
+    out: list[str] = []
+    for inline in inlines:
+        kind, content = inline.get("t"), inline.get("c")
+        if kind == "Str":
+            out.append(content)
+        elif kind in ("Space", "SoftBreak", "LineBreak"):
+            out.append(" ")
+        elif kind in ("Emph", "Strong", "SmallCaps", "Strikeout", "Underline"):
+            out.append(_plain(content))
+        elif kind in ("Span", "Link", "Quoted"):
+            out.append(
+                _plain(
+                    content[1] if kind == "Span" else content[-2] if kind == "Link" else content[1]
+                )
+            )
+        elif kind in ("Code", "Math"):
+            out.append(content[1])
+    return "".join(out)
+
+
+def _roman(number: int) -> str:
+    numerals = [(10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    out = ""
+    for value, letters in numerals:
+        while number >= value:
+            out += letters
+            number -= value
+    return out
+
+
+def split_chapters(book: dict[str, Any], chapters: list[ChapterText]) -> list[ChapterInfo]:
+    """Cut the book's JSON at the chapter markers and number chapters and parts as LaTeX does."""
+    by_label = {c.label: c for c in chapters}
+    infos: list[ChapterInfo] = []
+    chapter_number = part_number = 0
+    part = ""
+    for block in book["blocks"]:
+        if block["t"] == "RawBlock" and block["c"][0] == "html":
+            match = CHAPTER_MARK.match(block["c"][1].strip())
+            if match and match.group("label") in by_label:
+                infos.append(ChapterInfo(by_label[match.group("label")], [], None, "", part))
+                continue
+        if not infos:
+            continue
+        info = infos[-1]
+        info.blocks.append(block)
+        if block["t"] == "Header" and block["c"][0] == 1:
+            classes = block["c"][1][1]
+            title = _plain(block["c"][2])
+            if "part" in classes:
+                if "unnumbered" not in classes:
+                    part_number += 1
+                part = (
+                    f"Part {_roman(part_number)}: {title}" if "unnumbered" not in classes else title
+                )
+                info.part = ""
+            elif not info.title:
+                info.title, info.part = title, part
+                if "unnumbered" not in classes:
+                    chapter_number += 1
+                    info.number = chapter_number
+    return infos
+
+
+def select_chapters(infos: list[ChapterInfo], selectors: list[str]) -> list[ChapterInfo]:
+    """The chapters named by number, file name or stem, or a title fragment (in book order)."""
+    listing = "; ".join(info.describe() for info in infos if info.title)
+    chosen: list[ChapterInfo] = []
+    for selector in selectors:
+        wanted = selector.strip()
+        if wanted.isdigit():
+            found = [i for i in infos if i.number == int(wanted)]
+        else:
+            found = [
+                i
+                for i in infos
+                if wanted in (i.stem, i.text.chapter.name, i.text.chapter.path.name)
+            ]
+            if not found:
+                fragment = wanted.casefold()
+                found = [i for i in infos if i.title and fragment in i.title.casefold()]
+        if not found:
+            raise SelectionError(f"no chapter matches '{selector}'; chapters: {listing}")
+        if len(found) > 1:
+            names = "; ".join(i.describe() for i in found)
+            raise SelectionError(f"'{selector}' matches several chapters: {names}")
+        if found[0] not in chosen:
+            chosen.append(found[0])
+    return sorted(chosen, key=infos.index)
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON element below ``node``."""
+    if isinstance(node, dict):
+        if "t" in node:
+            yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk(item)
+
+
+def citations(blocks: list[Any]) -> list[dict[str, Any]]:
+    """The bibliography citations (not cross-references) in ``blocks``, in order."""
+    found = []
+    for elem in _walk(blocks):
+        if elem["t"] == "Cite":
+            cits = [c for c in elem["c"][0] if not CROSSREF_ID.match(c["citationId"])]
+            if cits:
+                found.append({"t": "Cite", "c": [cits, [{"t": "Str", "c": "x"}]]})
+    return found
+
+
+def full_build_aux(config: BookConfig) -> Path | None:
+    """The .aux of the last full build (same engine first)."""
+    stem = Path(config.output).stem
+    engines = [config.engine, "xelatex", "pdflatex", "lualatex", "tectonic"]
+    for engine in dict.fromkeys(engines):
+        aux = config.build_dir / f".{engine}" / f"{stem}.aux"
+        if aux.is_file():
+            return aux
+    return None
+
+
+def _latex(text: str) -> dict[str, Any]:
+    return {"t": "RawBlock", "c": ["latex", text]}
+
+
+def preview_preamble(aux: Path | None) -> str:
+    """Running head with the part's name on every page; the full book's labels via xr-hyper."""
+    lines = [
+        "\\makeatletter\\let\\ps@plain\\ps@myheadings\\makeatother",
+        "\\pagestyle{myheadings}",
+    ]
+    if aux is not None:
+        lines += ["\\usepackage{xr-hyper}", f"\\externaldocument{{{aux.with_suffix('')}}}"]
+    return "\n".join(lines)
+
+
+def preview_document(
+    book: dict[str, Any], chosen: list[ChapterInfo], config: BookConfig, aux: Path | None
+) -> dict[str, Any]:
+    """The previewed chapters as pandoc JSON, with the book's metadata minus its title page."""
+    meta = {k: v for k, v in book["meta"].items() if k not in TITLE_PAGE_KEYS}
+    includes = meta.get("header-includes", {"t": "MetaList", "c": []})
+    if includes["t"] != "MetaList":
+        includes = {"t": "MetaList", "c": [includes]}
+    includes["c"].append({"t": "MetaBlocks", "c": [_latex(preview_preamble(aux))]})
+    meta["header-includes"] = includes
+    blocks: list[Any] = []
+    for info in chosen:
+        blocks.append({"t": "RawBlock", "c": ["html", chapter_marker(info.text.label)]})
+        if info.number:
+            blocks.append(_latex(f"\\setcounter{{chapter}}{{{info.number - 1}}}"))
+        heading_seen = False
+        for block in info.blocks:
+            blocks.append(block)
+            if not heading_seen and block["t"] == "Header" and block["c"][0] == 1:
+                heading_seen = True
+                mark = info.part or info.title
+                blocks.append(_latex(f"\\markright{{{_escape_tex(mark)}}}"))
+    return {**book, "meta": meta, "blocks": blocks}
+
+
+def _label_id(reference: str) -> str:
+    """``Fig:a`` -> ``fig:a`` (capitalised references name the same label)."""
+    return reference[0].lower() + reference[1:]
+
+
+def _escape_tex(text: str) -> str:
+    return re.sub(r"([#$%&_{}])", r"\\\1", text).replace("~", "\\textasciitilde{}")
+
+
+def number_citations_as_in_book(
+    doc: Any, earlier: list[dict[str, Any]], cited: set[str], config: BookConfig
+) -> Any:
+    """Citeproc over [earlier citations] + preview, then drop those and the uncited works."""
+    import panflute as pf
+
+    data = json.loads(_dump(doc))
+    hidden = {
+        "t": "Div",
+        "c": [["bookbuild-earlier-citations", [], []], [{"t": "Para", "c": earlier}]],
+    }
+    heading = {
+        "t": "Header",
+        "c": [
+            2,
+            ["bookbuild-preview-references", ["unnumbered"], []],
+            [{"t": "Str", "c": "References"}],
+        ],
+    }
+    data["blocks"] = [hidden, *data["blocks"], heading, {"t": "Div", "c": [["refs", [], []], []]}]
+    out = run_pandoc(
+        ["--from", "json", "--to", "json", "--citeproc"], json.dumps(data), cwd=config.book_dir
+    )
+    result = json.loads(out.text)
+    blocks = [
+        b
+        for b in result["blocks"]
+        if not (b["t"] == "Div" and b["c"][0][0] == "bookbuild-earlier-citations")
+    ]
+    for block in blocks:
+        if block["t"] == "Div" and block["c"][0][0] == "refs":
+            block["c"][1] = [
+                entry for entry in block["c"][1] if entry["c"][0][0].removeprefix("ref-") in cited
+            ]
+    result["blocks"] = blocks
+    loaded = pf.load(io.StringIO(json.dumps(result)))
+    loaded.bookbuild_warnings = [*getattr(doc, "bookbuild_warnings", []), *out.warnings]
+    return loaded
+
+
+def _dump(doc: Any) -> str:
+    from .pandoc import doc_to_json
+
+    return doc_to_json(doc)
+
+
+def preview_name(chosen: list[ChapterInfo]) -> str:
+    return "+".join(info.stem for info in chosen)
+
+
+def preview(
+    config: BookConfig,
+    selectors: list[str],
+    progress: Progress,
+    output: Path | None = None,
+    strict: bool = False,
+) -> BuildResult:
+    """Build the PDF of the chapters ``selectors`` name; the book's PDF is not touched."""
+    start = time.perf_counter()
+    progress.strict = strict
+    cache = book_cache(config)
+    with progress.stage("assemble", f"{len(config.chapters)} chapters"):
+        assembled: Assembled = assemble(config)
+    with progress.stage("read") as detail:
+        book, read_warnings = read_book_json(config, assembled.chapters, cache)
+        detail.append(f"{cache.misses} read, {cache.hits} cached")
+    infos = split_chapters(book, assembled.chapters)
+    chosen = select_chapters(infos, selectors)
+    name = preview_name(chosen)
+    target = output or config.build_dir / "preview" / f"{name}.pdf"
+    progress.say(
+        f"bookbuild: preview of {', '.join(i.describe() for i in chosen)} -> "
+        f"{display_path(target)} ({config.engine})"
+    )
+    first = infos.index(chosen[0])
+    # the title page and abstract come first in the book, then the chapters before
+    earlier = citations([book["meta"].get(k) for k in TITLE_PAGE_KEYS if k in book["meta"]])
+    earlier += citations([b for info in infos[:first] for b in info.blocks])
+    preview_blocks = [b for info in chosen for b in info.blocks]
+    cited = {c["citationId"] for cite in citations(preview_blocks) for c in cite["c"][0]}
+    shown = {info.text.label for info in chosen}
+    own_labels = {m for info in chosen for m in LABEL_DEFINITION.findall(info.text.text)}
+    external = {
+        m
+        for info in infos
+        if info.text.label not in shown
+        for m in LABEL_DEFINITION.findall(info.text.text)
+    }
+    aux = full_build_aux(config)
+    warnings = [
+        w for w in read_warnings if w.file in {display_path(i.text.chapter.path) for i in chosen}
+    ]
+    referenced = {_label_id(m) for info in chosen for m in LABEL_REFERENCE.findall(info.text.text)}
+    outside = referenced - own_labels
+    if aux is None and outside:
+        warnings.append(
+            Diagnostic(
+                "warning",
+                "no full build of the book yet: references to other chapters print as ?? "
+                f"({len(outside)} label(s)); run `bookbuild pdf` once",
+            )
+        )
+    import panflute as pf
+
+    with progress.stage("filters", ", ".join(p.stem for p in config.filters)):
+        doc = pf.load(io.StringIO(json.dumps(preview_document(book, chosen, config, aux))))
+        mark_block_sources(doc, assembled.sources)
+        doc.bookbuild_external_labels = external
+        doc = apply_filters(doc, config, "latex")
+        finish_metadata(doc, config)
+    with progress.stage("citations"):
+        if config.bibliography and config.metadata.get("citeproc", True):
+            doc = number_citations_as_in_book(doc, earlier, cited, config)
+    warnings += [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
+    with progress.stage("latex"):
+        args = [
+            "--standalone",
+            "--top-level-division=chapter",
+            f"--resource-path={config.book_dir}",
+        ]
+        tex = write_format(doc, "latex", args, cwd=config.book_dir).text
+    for warning in warnings:
+        progress.warn(warning)
+    fail_on_warnings(warnings, strict)
+    workdir = config.build_dir / "preview" / ".work" / config.engine / name
+    with build_lock(workdir):
+        result = compile_pdf(
+            tex, _named(config, name), config.engine, workdir, progress, assembled.sources
+        )
+        install_pdf(result.pdf, target)
+    seconds = time.perf_counter() - start
+    progress.done(seconds, target, result.pages)
+    return BuildResult(target, warnings, result.passes, seconds, result.pages)
+
+
+def _named(config: BookConfig, name: str) -> BookConfig:
+    """The config with the preview's file name, so the engine's files are ``<name>.*``."""
+    from dataclasses import replace
+
+    return replace(config, output=f"{name}.pdf")
