@@ -209,7 +209,10 @@ def bench(root: Path, chapters: int, reps: int) -> None:
     sb = Bookbuild(seed, scratch)
     times["seed cold"] = [sb("pdf", "-q")]
     times["seed noop"] = [sb("pdf", "-q") for _ in range(reps)]
+    version_command = [sys.executable, "-m", "bookbuild", "--version"]
+    times["startup (--version)"] = [run(version_command, seed) for _ in range(reps)]
     log(f"seed: cold {times['seed cold'][0]:.2f} s, noop {min(times['seed noop']):.2f} s")
+    notes.append("startup (--version): Python + CLI start, the floor of any no-op build")
 
     header(book_yaml, chapters, pages)
     table(times)
