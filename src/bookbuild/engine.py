@@ -29,6 +29,9 @@ INSTALL_HINT = f"install TeX Live: apt-get install {APT_PACKAGES}"
 
 LATEXMK_FLAG = {"xelatex": "-xelatex", "pdflatex": "-pdf", "lualatex": "-lualatex"}
 SAFE_ENV = {"shell_escape": "f", "openout_any": "p"}
+#: The kernel's count of pages changes when the contents appear, but no text depends on it:
+#: latexmk need not run another pass for it.
+LATEXMK_SETTINGS = "$hash_calc_ignore_pattern{'aux'} = q/abspage\\@last/;"
 
 _RUN_LINE = re.compile(r"Run number (\d+) of rule '([^']+)'")
 
@@ -89,6 +92,8 @@ def engine_command(engine: str, tex_name: str) -> list[str]:
     return [
         "latexmk",
         "-norc",
+        "-e",
+        LATEXMK_SETTINGS,
         LATEXMK_FLAG[engine],
         "-interaction=nonstopmode",
         "-halt-on-error",
