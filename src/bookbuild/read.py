@@ -19,13 +19,14 @@ import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from .assemble import ChapterText, chapter_marker, document_metadata, metadata_block
 from .cache import Cache, _tool_fingerprint, digest
 from .config import BookConfig, display_path
 from .diagnostics import Diagnostic
-from .pandoc import READER, pandoc_path, read_markdown_json
+from .pandoc import READER, pandoc_path, read_markdown_json, run_pandoc
 
 _NOTE_DEFINITION = re.compile(r"^\[\^[^\]\s]+\]:")
 _EXPLICIT_ID = re.compile(r"\{[^}\n]*#([^\s}]+)")
@@ -67,20 +68,83 @@ _UNUSED_NOTE = re.compile(r"Note with key '([^']+)' defined at line \d+ column \
 _AT_LINE = re.compile(r"\bat line (\d+) column \d+")
 
 
-def _read_cached(text: str, cache: Cache | None, tool: str) -> dict[str, Any]:
-    key = digest("read-v1", tool, READER, text)
-    if cache is not None:
-        hit = cache.get("read", key)
-        if hit is not None:
-            try:
-                return dict(json.loads(hit))
-            except ValueError:
-                pass
+#: Below this many cache misses, chapters are read one pandoc run each; above, in batches.
+BATCH_FROM = 4
+_BATCH_READER = Path(__file__).with_name("chapters.lua")
+_SEPARATOR = "\n\0BOOKBUILD-CHAPTER\0\n"
+
+
+def _cache_key(text: str, tool: str) -> str:
+    return digest("read-v1", tool, READER, text)
+
+
+def _read_one(text: str) -> dict[str, Any]:
     result = read_markdown_json(text)
-    entry = {"doc": json.loads(result.text), "warnings": result.warnings}
-    if cache is not None:
-        cache.put("read", key, json.dumps(entry))
-    return entry
+    return {"doc": json.loads(result.text), "warnings": result.warnings}
+
+
+def _read_batch(texts: list[str]) -> list[dict[str, Any]]:
+    """Several chapters in one pandoc run, each parsed alone (see chapters.lua). Chapters a
+    warning points at are read again alone, so each warning names its chapter."""
+    result = run_pandoc(["--from", str(_BATCH_READER), "--to", "json"], _SEPARATOR.join(texts))
+    book = json.loads(result.text)
+    divs = book["blocks"]
+    if len(divs) != len(texts):  # a chapter containing the separator: never batch it
+        return [_read_one(text) for text in texts]
+    version = book["pandoc-api-version"]
+    entries = [
+        {"doc": {"pandoc-api-version": version, "meta": {}, "blocks": div["c"][1]}, "warnings": []}
+        for div in divs
+    ]
+    for index in _warned_chapters(result.warnings, texts):
+        entries[index] = _read_one(texts[index])
+    return entries
+
+
+def _warned_chapters(warnings: list[str], texts: list[str]) -> set[int]:
+    """The chapters a batch's warnings come from: those holding the quoted name a warning
+    mentions ("Note with key 'sl' ..."); every chapter when a warning names nothing found."""
+    suspects: set[int] = set()
+    for warning in warnings:
+        names = re.findall(r"'([^']+)'", warning)
+        if "Note with key" in warning:
+            names = [f"[^{name}]" for name in names]  # the note's own markup, not the word
+        found = {i for i, text in enumerate(texts) for name in names if name in text}
+        if not found:
+            return set(range(len(texts)))
+        suspects |= found
+    return suspects
+
+
+def read_texts(texts: list[str], cache: Cache | None, batches: bool = True) -> list[dict[str, Any]]:
+    """pandoc's JSON (and warnings) for each Markdown text: from the cache, else read with
+    both cores busy: one run per text when few are missing, batches when many are (not for
+    texts whose metadata matters: a batch keeps only the blocks)."""
+    tool = _tool_fingerprint(pandoc_path())
+    keys = [_cache_key(text, tool) for text in texts]
+    entries: list[dict[str, Any] | None] = []
+    for key in keys:
+        hit = cache.get("read", key) if cache is not None else None
+        try:
+            entries.append(dict(json.loads(hit)) if hit is not None else None)
+        except ValueError:
+            entries.append(None)
+    missing = [i for i, entry in enumerate(entries) if entry is None]
+    workers = max(1, min(len(missing), os.cpu_count() or 1))
+    if missing:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            if len(missing) < BATCH_FROM or not batches:
+                fresh = list(pool.map(lambda i: _read_one(texts[i]), missing))
+            else:
+                size = -(-len(missing) // workers)
+                groups = [missing[n : n + size] for n in range(0, len(missing), size)]
+                results = pool.map(lambda g: _read_batch([texts[i] for i in g]), groups)
+                fresh = [entry for batch in results for entry in batch]
+        for index, entry in zip(missing, fresh, strict=True):
+            entries[index] = entry
+            if cache is not None:
+                cache.put("read", keys[index], json.dumps(entry))
+    return [entry for entry in entries if entry is not None]
 
 
 def _headers(blocks: list[Any]) -> Iterator[dict[str, Any]]:
@@ -116,19 +180,16 @@ def read_book_json(
     config: BookConfig, chapters: list[ChapterText], cache: Cache | None
 ) -> tuple[dict[str, Any], list[Diagnostic]]:
     """The whole book as pandoc JSON, and pandoc's warnings located in their chapters."""
-    tool = _tool_fingerprint(pandoc_path())
-    texts = [metadata_markdown(config, chapters)] + [c.text for c in chapters]
-    workers = max(1, min(len(texts), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        entries = list(pool.map(lambda t: _read_cached(t, cache, tool), texts))
-    meta_entry, chapter_entries = entries[0], entries[1:]
+    metadata = metadata_markdown(config, chapters)
+    meta_entry = read_texts([metadata], cache, batches=False)[0]
+    chapter_entries = read_texts([c.text for c in chapters], cache)
     warnings = [Diagnostic("warning", clean_warning(w)) for w in meta_entry["warnings"]]
     per_chapter: list[tuple[set[str], list[Any]]] = []
     for chapter, entry in zip(chapters, chapter_entries, strict=True):
         per_chapter.append((set(_EXPLICIT_ID.findall(chapter.text)), entry["doc"]["blocks"]))
         for text in entry["warnings"]:
             unused = _UNUSED_NOTE.search(text)
-            if unused and f"[^{unused.group(1)}]" in texts[0]:
+            if unused and f"[^{unused.group(1)}]" in metadata:
                 continue  # a title-page note: used by the metadata
             line = _AT_LINE.search(text)
             warnings.append(
