@@ -126,3 +126,25 @@ def test_mini_book_text_numbers_agree_with_pdf(tmp_path: Path) -> None:
     text = " ".join(text.replace("\u00a0", " ").replace("\\qquad{", " ").split())
     for expected in EXPECTED:
         assert expected in text, f"{expected!r} not in the text output:\n{text}"
+
+
+@pytest.mark.latex
+def test_mini_book_through_bookbuild(tmp_path: Path) -> None:
+    """The same checks with the whole pipeline: `bookbuild pdf` on the mini book, no warnings."""
+    from bookbuild.build import Progress, build
+    from bookbuild.config import load_config
+
+    work = tmp_path / "crossref"
+    shutil.copytree(BOOK, work)
+    (work / "figures").mkdir()
+    (work / "figures" / "dot.png").write_bytes(tiny_png())
+    result = build(load_config(work / "book.yaml"), progress=Progress(quiet=True))
+    assert result.warnings == []
+    text = " ".join(
+        subprocess.run(
+            ["pdftotext", str(result.pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    for expected in EXPECTED:
+        assert expected in text, f"{expected!r} not in the PDF text:\n{text}"
+    assert "??" not in text and "@" not in text

@@ -51,3 +51,21 @@ def test_cold_build_of_a_book_with_contents_takes_two_passes(copy_book) -> None:
     tex = next(config.build_dir.glob(".xelatex/*.tex")).read_text()
     assert "\\AtBeginDocument{\\pagenumbering{roman}}" in tex
     assert "\\clearpage\\pagenumbering{arabic}" in tex
+
+
+@pytest.mark.parametrize("engine", ["xelatex", "pdflatex", "lualatex"])
+def test_every_filter_with_every_engine(engine: str, copy_book) -> None:
+    config = with_engine(load_config(copy_book("filters")), engine)
+    result = build(config, progress=Progress(quiet=True))
+    pages = pdf_pages(result.pdf)
+    assert "Ada Author∗" in squash(pages[0]) or "Ada Author*" in squash(pages[0])
+    assert "Institute of Filters" in squash(pages[0])
+    part_page = next(squash(p) for p in pages if "Groundwork" in p and "Contents" not in p)
+    assert "Part I" in part_page and "This intro text belongs on the part page." in part_page
+    text = squash(" ".join(pages))
+    assert "Systems building distributed systems" in text
+    assert "stray carets1" in text and "^" not in text
+    assert "see sec. 1" in text and "??" not in text
+    assert 'print("hello")' in text
+    tex = next(config.build_dir.glob(f".{engine}/*.tex")).read_text()
+    assert "\\item[{Systems}]" in tex and "\\begin{bookbuilddeflist}" in tex

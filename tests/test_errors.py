@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -198,3 +199,14 @@ def test_filter_warnings_become_located_diagnostics(book: Path) -> None:
     code, _, err = run("pdf", "--book", "minimal", "--strict")
     assert code == 5
     assert "minimal/two.md: warning: unknown reference @sec:nowhere" in err
+
+
+def test_overfull_lines_are_reported_with_verbose_only(book: Path) -> None:
+    unbreakable = "`" + "x" * 120 + "`"  # code is never hyphenated
+    append(book, "two.md", f"\nA line with {unbreakable} in it.\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 0 and "overfull" not in err
+    append(book, "two.md", "\nAnother edit, so LaTeX runs again.\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q", "-v")
+    assert code == 0
+    assert re.search(r"^minimal/two\.md:5: info: overfull line: [\d.]+pt too wide$", err, re.M)

@@ -38,6 +38,7 @@ from .diagnostics import (
     find_in_source,
     latex_diagnostic,
     mark_block_sources,
+    overfull_boxes,
     pandoc_diagnostic,
 )
 from .engine import EnginePass, EngineResult, required_programs, run_engine
@@ -386,7 +387,7 @@ def compile_pdf(
             print(line, file=progress.stream, flush=True)
 
     try:
-        return run_engine(
+        result = run_engine(
             engine,
             tex_path,
             search_path=[config.book_dir, *{p.parent for p in config.preamble}],
@@ -405,6 +406,11 @@ def compile_pdf(
         raise LatexError(
             diagnostic.message, exc.log_text, exc.log_path, diagnostics=[diagnostic]
         ) from None
+    if progress.verbose and result.log.is_file():
+        for box in overfull_boxes(result.log.read_text(errors="replace"), tex, sources):
+            for line in box.lines():
+                print(line, file=progress.stream, flush=True)
+    return result
 
 
 def build(

@@ -465,3 +465,27 @@ def diagnostic_from_text(text: str, severity: str = "warning") -> Diagnostic:
     line = int(match.group("line")) if match.group("line") else None
     message = re.sub(r"^(warning|error):\s*", "", match.group("msg"))
     return Diagnostic(severity, message, match.group("file"), line)
+
+
+_OVERFULL = re.compile(
+    r"^Overfull \\hbox \((?P<amount>[\d.]+pt) too wide\) (?:in paragraph|detected) at lines? "
+    r"(?P<line>\d+)",
+    re.M,
+)
+
+
+def overfull_boxes(log: str, tex: str, sources: dict[str, SourceText]) -> list[Diagnostic]:
+    """Lines LaTeX could not fit in the margin (shown with -v only), at their source line."""
+    texmap = TexMap.from_tex(tex)
+    found: list[Diagnostic] = []
+    for match in _OVERFULL.finditer(log):
+        place = texmap.locate(int(match.group("line")))
+        source = sources.get(place[0]) if place else None
+        message = f"overfull line: {match.group('amount')} too wide"
+        if source is None or place is None:
+            found.append(Diagnostic("info", message))
+            continue
+        line = place[1]
+        text = source.lines[line - 1] if line <= len(source.lines) else None
+        found.append(Diagnostic("info", message, source.display, line, text))
+    return found
