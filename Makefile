@@ -12,7 +12,7 @@ APT_PACKAGES := texlive-xetex texlive-luatex texlive-latex-recommended texlive-l
                 texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils
 TEX_PROGRAMS := latexmk xelatex pdflatex lualatex pdftotext
 
-.PHONY: book test lint golden regen-golden clean venv tex-engine
+.PHONY: book test lint golden regen-golden bench clean venv tex-engine
 
 book: venv tex-engine
 	$(BIN)/bookbuild pdf
@@ -32,6 +32,10 @@ golden: venv
 regen-golden: venv
 	$(BIN)/python tests/golden/run_golden.py --regen
 	@git --no-pager diff --stat -- tests/golden || true
+
+# The benchmark of the speed goals (about 3 minutes; BENCH_ARGS="--reps 1" for a quick look).
+bench: venv tex-engine
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build
