@@ -34,11 +34,11 @@ the bibliography keys stay a citation for citeproc, the labels become text, join
 
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import panflute as pf
+from _filterlib import add_header_includes, warn
 
 #: Label prefixes and the object kind they name.
 KINDS = ("sec", "fig", "tbl", "eq")
@@ -83,6 +83,10 @@ INLINE_CONTAINERS = (
     pf.Emph, pf.Strong, pf.Underline, pf.Strikeout, pf.Superscript, pf.Subscript,
     pf.SmallCaps, pf.Span, pf.Link, pf.Quoted,
 )  # fmt: skip
+
+
+#: How warnings start when pandoc runs the filter (bookbuild names the chapter instead).
+STDERR_PREFIX = "crossref: "
 
 
 class DuplicateLabelError(ValueError):
@@ -197,13 +201,6 @@ def latex_label(ident: str) -> str:
     )
 
 
-def _warn(doc: pf.Doc, message: str) -> None:
-    if isinstance(getattr(doc, "bookbuild_warnings", None), list):
-        doc.bookbuild_warnings.append(message)
-    else:
-        print(f"crossref: {message}", file=sys.stderr)
-
-
 def _place(state: State, message: str) -> str:
     return f"{state.where}: {message}" if state.where else message
 
@@ -239,7 +236,7 @@ def _read_settings(doc: pf.Doc) -> State:
     )
     ignored = [key for key in UNSUPPORTED_KEYS if key in meta]
     if ignored:
-        _warn(doc, f"crossref settings not supported, ignored: {', '.join(ignored)}")
+        warn(doc, f"crossref settings not supported, ignored: {', '.join(ignored)}", STDERR_PREFIX)
     return state
 
 
@@ -402,11 +399,19 @@ def _inside_figure(elem: pf.Element) -> bool:
 def _collect_figure(elem: pf.Figure, doc: pf.Doc, state: State) -> None:
     if _inside_figure(elem):  # a subfigure: LaTeX counts it as (a), (b), not as a figure
         if elem.identifier.startswith("fig:"):
-            _warn(doc, _place(state, f"subfigure label {elem.identifier} is not supported"))
+            warn(
+                doc,
+                _place(state, f"subfigure label {elem.identifier} is not supported"),
+                STDERR_PREFIX,
+            )
         return
     if not pf.stringify(elem.caption).strip():
         if elem.identifier.startswith("fig:"):
-            _warn(doc, _place(state, f"figure {elem.identifier} has no caption, so no number"))
+            warn(
+                doc,
+                _place(state, f"figure {elem.identifier} has no caption, so no number"),
+                STDERR_PREFIX,
+            )
         return
     number, seq = _count(state, "fig")
     state.numbers[id(elem)] = number
@@ -434,7 +439,11 @@ def _collect_table(elem: pf.Table, doc: pf.Doc, state: State) -> None:
     state.numbers[id(elem)] = number
     if elem.identifier.startswith("tbl:"):
         if not pf.stringify(elem.caption).strip():
-            _warn(doc, _place(state, f"table {elem.identifier} has no caption, so no number"))
+            warn(
+                doc,
+                _place(state, f"table {elem.identifier} has no caption, so no number"),
+                STDERR_PREFIX,
+            )
             return
         _define(doc, state, _new_label(state, "tbl", elem.identifier, number, seq))
 
@@ -493,10 +502,11 @@ def _collect(elem: pf.Element, doc: pf.Doc) -> None:
     elif isinstance(elem, pf.Para | pf.Plain):
         _collect_equations(elem, doc, state)
     elif isinstance(elem, pf.Image) and elem.identifier.startswith("fig:"):
-        _warn(
+        warn(
             doc,
             _place(state, f"image {elem.identifier} is not a figure (it needs a caption "
                           "and a paragraph of its own), so it gets no number"),
+            STDERR_PREFIX,
         )  # fmt: skip
 
 
@@ -538,7 +548,7 @@ def _render_group(cits: list[pf.Citation], doc: pf.Doc, state: State) -> list[pf
         if label is None or label.kind != kind:
             flush()
             message = _place(state, f"unknown reference @{cit.id}")
-            _warn(doc, message)
+            warn(doc, message, STDERR_PREFIX)
             state.unknown.append(message)
             items.append([pf.Strong(pf.Str("??")), *suffix])
         elif not label.number:  # an unnumbered heading: its title, linked
@@ -739,20 +749,6 @@ def _latex_preamble(state: State) -> list[pf.Block]:
     return blocks
 
 
-def add_header_includes(doc: pf.Doc, blocks: list[pf.Block]) -> None:
-    """Append ``blocks`` to the ``header-includes`` metadata list, whatever shape it has."""
-    if not blocks:
-        return
-    new = pf.MetaBlocks(*blocks)
-    existing = doc.metadata.content.get("header-includes")
-    if existing is None:
-        doc.metadata["header-includes"] = pf.MetaList(new)
-    elif isinstance(existing, pf.MetaList):
-        existing.append(new)
-    else:
-        doc.metadata["header-includes"] = pf.MetaList(existing, new)
-
-
 # ---------------------------------------------------------------------------- filter
 
 
@@ -794,7 +790,7 @@ def finalize(doc: pf.Doc) -> None:
     state: State = doc.crossref
     del doc.crossref
     if state.latex:
-        add_header_includes(doc, _latex_preamble(state))
+        add_header_includes(doc, *_latex_preamble(state))
     if state.strict and state.unknown:
         raise UnknownReferenceError("; ".join(state.unknown))
 

@@ -14,6 +14,7 @@ Switch: metadata ``definition_lists`` (default true).
 from __future__ import annotations
 
 import panflute as pf
+from _filterlib import add_header_include, switch_value
 
 SWITCH = "definition_lists"
 LATEX_FORMATS = ("latex",)
@@ -35,7 +36,7 @@ class DefinitionListError(ValueError):
 
 def prepare(doc: pf.Doc) -> None:
     """Read the ``definition_lists`` switch."""
-    doc.deflists_enabled = switch_value(doc, SWITCH)
+    doc.deflists_enabled = switch_value(doc, SWITCH, DefinitionListError)
     doc.deflists_latex_used = False
 
 
@@ -162,31 +163,6 @@ def with_label(blocks: list[pf.Block], label: list[pf.Inline]) -> list[pf.Block]
     text = list(first.content)
     separator = [pf.Space()] if text else []
     return [type(first)(*label, *separator, *text), *blocks[1:]]
-
-
-def switch_value(doc: pf.Doc, key: str) -> bool:
-    """A true/false metadata switch, true when absent."""
-    value = doc.get_metadata(key, True)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on"):
-        return True
-    if text in ("false", "no", "off"):
-        return False
-    raise DefinitionListError(f"metadata '{key}' must be true or false, not '{value}'")
-
-
-def add_header_include(doc: pf.Doc, latex: str) -> None:
-    """Append raw LaTeX to the ``header-includes`` metadata, whatever form it has."""
-    block = pf.MetaBlocks(pf.RawBlock(latex, format="latex"))
-    existing = doc.metadata.content.get("header-includes")
-    if existing is None:
-        doc.metadata["header-includes"] = pf.MetaList(block)
-    elif isinstance(existing, pf.MetaList):
-        existing.append(block)
-    else:
-        doc.metadata["header-includes"] = pf.MetaList(existing, block)
 
 
 if __name__ == "__main__":

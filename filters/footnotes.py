@@ -16,6 +16,7 @@ Switch: metadata ``footnotes``: true (default, page footnotes), ``endnotes``, or
 from __future__ import annotations
 
 import panflute as pf
+from _filterlib import add_header_include
 
 SWITCH = "footnotes"
 LATEX_FORMATS = ("latex",)
@@ -220,18 +221,6 @@ def endnotes_section(notes: list[list[pf.Block]], section: int) -> list[pf.Block
         classes=["unnumbered", "unlisted"],
     )
     return [heading, pf.OrderedList(*items)]
-
-
-def add_header_include(doc: pf.Doc, latex: str) -> None:
-    """Append raw LaTeX to the ``header-includes`` metadata, whatever form it has."""
-    block = pf.MetaBlocks(pf.RawBlock(latex, format="latex"))
-    existing = doc.metadata.content.get("header-includes")
-    if existing is None:
-        doc.metadata["header-includes"] = pf.MetaList(block)
-    elif isinstance(existing, pf.MetaList):
-        existing.append(block)
-    else:
-        doc.metadata["header-includes"] = pf.MetaList(existing, block)
 
 
 if __name__ == "__main__":

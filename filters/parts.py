@@ -14,9 +14,9 @@ Switch: metadata ``parts`` (default true).
 from __future__ import annotations
 
 import re
-import sys
 
 import panflute as pf
+from _filterlib import add_header_include, switch_value, warn
 
 SWITCH = "parts"
 LATEX_FORMATS = ("latex",)
@@ -43,7 +43,7 @@ class PartError(ValueError):
 
 def prepare(doc: pf.Doc) -> None:
     """Read the ``parts`` switch."""
-    doc.parts_enabled = switch_value(doc, SWITCH)
+    doc.parts_enabled = switch_value(doc, SWITCH, PartError)
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | None:
@@ -226,40 +226,6 @@ def roman(number: int) -> str:
         count, number = divmod(number, value)
         digits.append(numeral * count)
     return "".join(digits)
-
-
-def switch_value(doc: pf.Doc, key: str) -> bool:
-    """A true/false metadata switch, true when absent."""
-    value = doc.get_metadata(key, True)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on"):
-        return True
-    if text in ("false", "no", "off"):
-        return False
-    raise PartError(f"metadata '{key}' must be true or false, not '{value}'")
-
-
-def add_header_include(doc: pf.Doc, latex: str) -> None:
-    """Append raw LaTeX to the ``header-includes`` metadata, whatever form it has."""
-    block = pf.MetaBlocks(pf.RawBlock(latex, format="latex"))
-    existing = doc.metadata.content.get("header-includes")
-    if existing is None:
-        doc.metadata["header-includes"] = pf.MetaList(block)
-    elif isinstance(existing, pf.MetaList):
-        existing.append(block)
-    else:
-        doc.metadata["header-includes"] = pf.MetaList(existing, block)
-
-
-def warn(doc: pf.Doc, message: str) -> None:
-    """Report a one-line warning to bookbuild, or to stderr when run by pandoc."""
-    warnings = getattr(doc, "bookbuild_warnings", None)
-    if isinstance(warnings, list):
-        warnings.append(message)
-    else:
-        print(message, file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 BOOKS = REPO / "tests" / "books"
 SEED = REPO.parent / "shared" / "seed" / "000_82ec46375032ada7.txt"
+
+# The filter tests import filters by path; filters import their shared helpers from their
+# own folder, as they do when pandoc or bookbuild runs them.
+if str(REPO / "filters") not in sys.path:
+    sys.path.append(str(REPO / "filters"))
 
 
 def pdf_pages(pdf: Path) -> list[str]:

@@ -303,6 +303,7 @@ def seed_lines(start: str, count: int) -> list[str]:
     return rows[first : first + count]
 
 
+@pytest.mark.skipif(not SEED.is_file(), reason="manuscript not beside the repo")
 def test_real_book_with_the_manuscripts_bugs(real_book: Path) -> None:
     """The three markup bugs the editor fixed, put back from the manuscript, each reported at
     the chapter file and line where it now sits."""

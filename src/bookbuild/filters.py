@@ -63,6 +63,10 @@ def load_filter(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"bookbuild_filter_{path.stem}_{digest}", path)
     if spec is None or spec.loader is None:
         raise FilterError(f"cannot load filter {path}")
+    # As when pandoc runs it as a script, the filter's folder is importable: bookbuild's
+    # filters share helpers from filters/_filterlib.py.
+    if str(path.parent) not in sys.path:
+        sys.path.append(str(path.parent))
     module = importlib.util.module_from_spec(spec)
     # Registered before it runs, as importlib's recipe says: dataclasses and typing look
     # modules up in sys.modules while the module body executes.

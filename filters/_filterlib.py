@@ -1,0 +1,55 @@
+"""Helpers shared by bookbuild's filters.
+
+A filter imports this module from its own folder: pandoc runs a filter as a script (its
+folder is on ``sys.path``) and bookbuild's loader does the same, so ``from _filterlib
+import …`` works both ways.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import panflute as pf
+
+
+def add_header_includes(doc: pf.Doc, *blocks: pf.Block) -> None:
+    """Append ``blocks`` to the ``header-includes`` metadata, whatever shape it has (bookbuild
+    puts the book's own preamble there; ``pandoc -H`` would replace it)."""
+    if not blocks:
+        return
+    new = pf.MetaBlocks(*blocks)
+    existing = doc.metadata.content.get("header-includes")
+    if existing is None:
+        doc.metadata["header-includes"] = pf.MetaList(new)
+    elif isinstance(existing, pf.MetaList):
+        existing.append(new)
+    else:
+        doc.metadata["header-includes"] = pf.MetaList(existing, new)
+
+
+def add_header_include(doc: pf.Doc, latex: str) -> None:
+    """Append raw LaTeX to the preamble (see :func:`add_header_includes`)."""
+    add_header_includes(doc, pf.RawBlock(latex, format="latex"))
+
+
+def switch_value(doc: pf.Doc, key: str, error: type[ValueError]) -> bool:
+    """A true/false metadata switch, true when absent; anything else raises ``error``."""
+    value = doc.get_metadata(key, True)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on"):
+        return True
+    if text in ("false", "no", "off"):
+        return False
+    raise error(f"metadata '{key}' must be true or false, not '{value}'")
+
+
+def warn(doc: pf.Doc, message: str, stderr_prefix: str = "") -> None:
+    """Report a one-line warning to bookbuild (``doc.bookbuild_warnings``), or to stderr when
+    pandoc runs the filter."""
+    warnings = getattr(doc, "bookbuild_warnings", None)
+    if isinstance(warnings, list):
+        warnings.append(message)
+    else:
+        print(f"{stderr_prefix}{message}", file=sys.stderr)
