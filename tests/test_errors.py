@@ -210,3 +210,34 @@ def test_overfull_lines_are_reported_with_verbose_only(book: Path) -> None:
     code, _, err = run("pdf", "--book", "minimal", "-q", "-v")
     assert code == 0
     assert re.search(r"^minimal/two\.md:5: info: overfull line: [\d.]+pt too wide$", err, re.M)
+
+
+def test_a_crashing_filter_points_at_the_chapter_line_and_its_own_code(book: Path) -> None:
+    (book / "filters").mkdir()
+    (book / "filters" / "fragile.py").write_text(
+        "import panflute as pf\n\n"
+        "def action(elem, doc):\n"
+        "    if isinstance(elem, pf.Str) and elem.text == 'boom':\n"
+        "        raise RuntimeError('cannot handle this word')\n\n"
+        "def main(doc=None):\n"
+        "    return pf.run_filter(action, doc=doc)\n"
+    )
+    config = book / "book.yaml"
+    config.write_text(config.read_text() + "  filters: [fragile]\n")
+    append(book, "two.md", "\nSome text.\n\nIt goes boom here.\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 1
+    assert err.startswith(
+        "minimal/two.md:7: error: filter fragile failed: RuntimeError: cannot handle this word ("
+    )
+    assert "filters/fragile.py:5)" in err.splitlines()[0]
+
+
+def test_a_label_defined_twice_points_at_the_second_definition(book: Path) -> None:
+    append(book, "one.md", "\n## Again {#sec:same}\n")
+    append(book, "two.md", "\nText.\n\n## Once more {#sec:same}\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 1
+    first = err.splitlines()[0]
+    assert first.startswith("minimal/two.md:7: error: ")
+    assert "sec:same" in first and "minimal/one.md" in first

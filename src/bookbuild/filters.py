@@ -82,7 +82,12 @@ def load_filter(path: Path) -> ModuleType:
 
 
 def run_filters(doc: Any, modules: list[ModuleType], output_format: str = "latex") -> Any:
-    """Run each filter's ``main(doc)`` in order on a panflute Doc and return the result."""
+    """Run each filter's ``main(doc)`` in order on a panflute Doc and return the result.
+
+    A filter's error is reported at the chapter line of the block it was working on (found
+    from the element in the traceback and the nearest ``% bookbuild:src`` marker before it);
+    a crash also names the filter's own file and line.
+    """
     point_panflute_at_pandoc()
     doc.format = output_format
     if not hasattr(doc, "bookbuild_warnings"):
@@ -90,16 +95,44 @@ def run_filters(doc: Any, modules: list[ModuleType], output_format: str = "latex
     for module in modules:
         try:
             result = module.main(doc)
-        except ValueError as exc:
-            raise FilterError(str(exc)) from exc
         except Exception as exc:
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            raise FilterError(
-                f"filter {Path(module.__file__ or '?').stem} failed: {type(exc).__name__}: {exc}",
-                file=frame.filename,
-                line=frame.lineno,
-            ) from exc
+            file, line = _source_of_failure(exc, doc)
+            message = str(exc)
+            if not isinstance(exc, ValueError):  # a crash, not the author's mistake
+                frame = traceback.extract_tb(exc.__traceback__)[-1]
+                name = Path(module.__file__ or "?").stem
+                message = (
+                    f"filter {name} failed: {type(exc).__name__}: {exc} "
+                    f"({frame.filename}:{frame.lineno})"
+                )
+            raise FilterError(message, file=file, line=line) from exc
         if result is not None:
             doc = result
         doc.format = output_format
     return doc
+
+
+def _source_of_failure(exc: BaseException, doc: Any) -> tuple[str | None, int | None]:
+    """The chapter file and line of the element a filter was handling when it raised."""
+    import panflute as pf
+
+    from .diagnostics import SRC_MARK
+
+    elem = None
+    tb = exc.__traceback__
+    while tb is not None:  # the innermost frame holding an element wins
+        candidate = tb.tb_frame.f_locals.get("elem")
+        if isinstance(candidate, pf.Element):
+            elem = candidate
+        tb = tb.tb_next
+    while elem is not None and not isinstance(getattr(elem, "parent", None), pf.Doc):
+        elem = getattr(elem, "parent", None)
+    if elem is None:
+        return None, None
+    blocks = list(doc.content)
+    index = next((i for i, block in enumerate(blocks) if block is elem), None)
+    for block in reversed(blocks[: (index or 0) + 1] if index is not None else []):
+        if isinstance(block, pf.RawBlock) and block.text.startswith(SRC_MARK):
+            file, _, line = block.text[len(SRC_MARK) :].rpartition(":")
+            return file, int(line)
+    return None, None
