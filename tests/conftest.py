@@ -60,6 +60,19 @@ def copy_book(tmp_path: Path) -> Callable[[str], Path]:
     return copy
 
 
+@pytest.fixture
+def book_in_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Path]:
+    """Copy tests/books/<name> into a temp working directory, so messages read ``name/…``;
+    returns the book's folder."""
+    monkeypatch.chdir(tmp_path)
+
+    def copy(name: str) -> Path:
+        shutil.copytree(BOOKS / name, tmp_path / name)
+        return tmp_path / name
+
+    return copy
+
+
 @pytest.fixture(scope="session")
 def built_real_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """The real book built once per test session: its PDF pages and its LaTeX."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,16 +12,14 @@ from click.testing import CliRunner
 from bookbuild.cache import Cache
 from bookbuild.cli import cli
 
-from .conftest import BOOKS, pdf_pages, squash
+from .conftest import pdf_pages, squash
 
 pytestmark = pytest.mark.latex
 
 
 @pytest.fixture
-def book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(BOOKS / "minimal", tmp_path / "minimal")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path / "minimal"
+def book(book_in_cwd: Callable[[str], Path]) -> Path:
+    return book_in_cwd("minimal")
 
 
 def build() -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,17 +13,12 @@ from click.testing import CliRunner
 from bookbuild.cli import cli
 from bookbuild.diagnostics import Diagnostic, hint_for, parse_latex_log
 
-from .conftest import BOOKS
-
 pytestmark = pytest.mark.latex
 
 
 @pytest.fixture
-def book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the minimal book in the working dir, so messages read ``minimal/…``."""
-    shutil.copytree(BOOKS / "minimal", tmp_path / "minimal")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path / "minimal"
+def book(book_in_cwd: Callable[[str], Path]) -> Path:
+    return book_in_cwd("minimal")
 
 
 def append(book: Path, chapter: str, text: str) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import queue
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,14 +22,12 @@ from bookbuild.config import load_config
 from bookbuild.preview import SelectionError, select_chapters, split_chapters
 from bookbuild.read import read_book_json
 
-from .conftest import BOOKS, pdf_pages, squash
+from .conftest import pdf_pages, squash
 
 
 @pytest.fixture
-def book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(BOOKS / "preview", tmp_path / "preview")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path / "preview"
+def book(book_in_cwd: Callable[[str], Path]) -> Path:
+    return book_in_cwd("preview")
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,14 +15,12 @@ from click.testing import CliRunner
 
 from bookbuild.cli import cli
 
-from .conftest import BOOKS, pdf_pages, squash
+from .conftest import pdf_pages, squash
 
 
 @pytest.fixture
-def book(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(BOOKS / "minimal", tmp_path / "minimal")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path / "minimal"
+def book(book_in_cwd: Callable[[str], Path]) -> Path:
+    return book_in_cwd("minimal")
 
 
 def build(*extra: str) -> tuple[int, str]:
