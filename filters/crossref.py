@@ -205,6 +205,11 @@ def _place(state: State, message: str) -> str:
     return f"{state.where}: {message}" if state.where else message
 
 
+def _warn_here(doc: pf.Doc, state: State, message: str) -> None:
+    """A warning naming the chapter being read."""
+    warn(doc, _place(state, message), STDERR_PREFIX)
+
+
 def _track_marker(elem: pf.Element, state: State) -> bool:
     """Remember the chapter file named by a bookbuild chapter marker."""
     if isinstance(elem, pf.RawBlock) and elem.format == "html":
@@ -399,19 +404,11 @@ def _inside_figure(elem: pf.Element) -> bool:
 def _collect_figure(elem: pf.Figure, doc: pf.Doc, state: State) -> None:
     if _inside_figure(elem):  # a subfigure: LaTeX counts it as (a), (b), not as a figure
         if elem.identifier.startswith("fig:"):
-            warn(
-                doc,
-                _place(state, f"subfigure label {elem.identifier} is not supported"),
-                STDERR_PREFIX,
-            )
+            _warn_here(doc, state, f"subfigure label {elem.identifier} is not supported")
         return
     if not pf.stringify(elem.caption).strip():
         if elem.identifier.startswith("fig:"):
-            warn(
-                doc,
-                _place(state, f"figure {elem.identifier} has no caption, so no number"),
-                STDERR_PREFIX,
-            )
+            _warn_here(doc, state, f"figure {elem.identifier} has no caption, so no number")
         return
     number, seq = _count(state, "fig")
     state.numbers[id(elem)] = number
@@ -439,11 +436,7 @@ def _collect_table(elem: pf.Table, doc: pf.Doc, state: State) -> None:
     state.numbers[id(elem)] = number
     if elem.identifier.startswith("tbl:"):
         if not pf.stringify(elem.caption).strip():
-            warn(
-                doc,
-                _place(state, f"table {elem.identifier} has no caption, so no number"),
-                STDERR_PREFIX,
-            )
+            _warn_here(doc, state, f"table {elem.identifier} has no caption, so no number")
             return
         _define(doc, state, _new_label(state, "tbl", elem.identifier, number, seq))
 
@@ -502,12 +495,8 @@ def _collect(elem: pf.Element, doc: pf.Doc) -> None:
     elif isinstance(elem, pf.Para | pf.Plain):
         _collect_equations(elem, doc, state)
     elif isinstance(elem, pf.Image) and elem.identifier.startswith("fig:"):
-        warn(
-            doc,
-            _place(state, f"image {elem.identifier} is not a figure (it needs a caption "
-                          "and a paragraph of its own), so it gets no number"),
-            STDERR_PREFIX,
-        )  # fmt: skip
+        _warn_here(doc, state, f"image {elem.identifier} is not a figure (it needs a caption "
+                               "and a paragraph of its own), so it gets no number")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- pass 2

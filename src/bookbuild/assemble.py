@@ -27,12 +27,11 @@ MARKER_SUFFIX = " -->"
 
 @dataclass
 class ChapterText:
-    """A chapter's text and where it starts in the assembled document (1-based line)."""
+    """A chapter's text and the path markers and messages name it by."""
 
     chapter: Chapter
     label: str  # the path shown in markers and messages, e.g. book/ml-jobs.md
     text: str
-    first_line: int = 0
 
 
 def chapter_marker(label: str) -> str:
@@ -106,14 +105,10 @@ def metadata_block(metadata: dict[str, Any]) -> str:
 
 
 def assemble_markdown(config: BookConfig, chapters: list[ChapterText]) -> str:
-    """The whole book as one Markdown string; sets each chapter's ``first_line``."""
+    """The whole book as one Markdown string: metadata block, then each chapter after its
+    marker."""
     parts = [metadata_block(document_metadata(config))]
-    line = parts[0].count("\n") + 1
     for chapter in chapters:
-        head = f"\n{chapter_marker(chapter.label)}\n\n"
-        line += head.count("\n")
-        chapter.first_line = line
         body = chapter.text if chapter.text.endswith("\n") else chapter.text + "\n"
-        parts += [head, body]
-        line += body.count("\n")
+        parts += [f"\n{chapter_marker(chapter.label)}\n\n", body]
     return "".join(parts)

@@ -63,13 +63,6 @@ def point_panflute_at_pandoc() -> None:
     panflute.tools.PANDOC_PATH = pandoc_path()
 
 
-@cache
-def pandoc_version() -> str:
-    """``pandoc --version``'s first line, e.g. ``pandoc 3.9``."""
-    out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=True)
-    return out.stdout.splitlines()[0]
-
-
 def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None) -> PandocResult:
     """Run pandoc with ``args`` on ``stdin``; raise PandocError with its message on failure."""
     proc = subprocess.run(

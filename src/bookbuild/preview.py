@@ -38,7 +38,7 @@ from .build import (
 from .config import BookConfig, display_path
 from .diagnostics import CHAPTER_MARK, Diagnostic, diagnostic_from_text, mark_block_sources
 from .errors import EXIT_USAGE, BookbuildError
-from .pandoc import run_pandoc, write_format
+from .pandoc import doc_to_json, run_pandoc, write_format
 from .read import read_book_json
 
 #: Metadata that makes the title page and the table of contents.
@@ -85,12 +85,8 @@ def _plain(inlines: list[Any]) -> str:
             out.append(" ")
         elif kind in ("Emph", "Strong", "SmallCaps", "Strikeout", "Underline"):
             out.append(_plain(content))
-        elif kind in ("Span", "Link", "Quoted"):
-            out.append(
-                _plain(
-                    content[1] if kind == "Span" else content[-2] if kind == "Link" else content[1]
-                )
-            )
+        elif kind in ("Span", "Link", "Quoted"):  # [attr or quote type, inlines, …]
+            out.append(_plain(content[1]))
         elif kind in ("Code", "Math"):
             out.append(content[1])
     return "".join(out)
@@ -256,7 +252,7 @@ def number_citations_as_in_book(
     """Citeproc over [earlier citations] + preview, then drop those and the uncited works."""
     import panflute as pf
 
-    data = json.loads(_dump(doc))
+    data = json.loads(doc_to_json(doc))
     hidden = {
         "t": "Div",
         "c": [["bookbuild-earlier-citations", [], []], [{"t": "Para", "c": earlier}]],
@@ -288,12 +284,6 @@ def number_citations_as_in_book(
     loaded = pf.load(io.StringIO(json.dumps(result)))
     loaded.bookbuild_warnings = [*getattr(doc, "bookbuild_warnings", []), *out.warnings]
     return loaded
-
-
-def _dump(doc: Any) -> str:
-    from .pandoc import doc_to_json
-
-    return doc_to_json(doc)
 
 
 def preview_name(chosen: list[ChapterInfo]) -> str:
@@ -339,9 +329,8 @@ def preview(
         for m in LABEL_DEFINITION.findall(info.text.text)
     }
     aux = full_build_aux(config)
-    warnings = [
-        w for w in read_warnings if w.file in {display_path(i.text.chapter.path) for i in chosen}
-    ]
+    previewed_files = {display_path(info.text.chapter.path) for info in chosen}
+    warnings = [w for w in read_warnings if w.file in previewed_files]
     referenced = {_label_id(m) for info in chosen for m in LABEL_REFERENCE.findall(info.text.text)}
     outside = referenced - own_labels
     if aux is None and outside:
