@@ -42,6 +42,8 @@ from _filterlib import add_header_includes, warn
 
 #: Label prefixes and the object kind they name.
 KINDS = ("sec", "fig", "tbl", "eq")
+#: A chapter alone is numbered as in the book from ``doc.bookbuild_crossref_context``.
+INCREMENTAL = True
 #: A crossref citation id: kind, optionally capitalised, then the label's name.
 REF_ID = re.compile(r"^(sec|fig|tbl|eq|Sec|Fig|Tbl|Eq):(.+)$")
 LABEL_ID = re.compile(r"^(sec|fig|tbl|eq):.+$")
@@ -136,6 +138,7 @@ class State:
     counters: Counters = field(default_factory=Counters)
     where: str = ""
     unknown: list[str] = field(default_factory=list)
+    starts: dict[str, dict[str, Any]] = field(default_factory=dict)  # chapter -> counters
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -218,6 +221,37 @@ def _track_marker(elem: pf.Element, state: State) -> bool:
             state.where = found.group(1)
             return True
     return False
+
+
+def _counters_json(counters: Counters) -> dict[str, Any]:
+    return {
+        "headings": list(counters.headings),
+        "parts": counters.parts,
+        "appendix": counters.appendix,
+        "objects": dict(counters.objects),
+    }
+
+
+def _label_json(label: Label) -> dict[str, Any]:
+    """A label as JSON (``Label(**data)`` makes it again)."""
+    return {
+        "kind": label.kind,
+        "ident": label.ident,
+        "number": label.number,
+        "chapter": label.chapter,
+        "seq": label.seq,
+        "where": label.where,
+        "title": label.title,
+    }
+
+
+def _counters_from_json(data: dict[str, Any]) -> Counters:
+    return Counters(
+        headings=list(data["headings"]),
+        parts=int(data["parts"]),
+        appendix=bool(data["appendix"]),
+        objects=dict(data["objects"]),
+    )
 
 
 # ---------------------------------------------------------------------------- settings
@@ -483,6 +517,7 @@ def _define_equation(span: pf.Span, doc: pf.Doc, state: State) -> None:
 def _collect(elem: pf.Element, doc: pf.Doc) -> None:
     state: State = doc.crossref
     if _track_marker(elem, state):
+        state.starts[state.where] = _counters_json(state.counters)
         return
     if isinstance(elem, pf.Header):
         _collect_header(elem, doc, state)
@@ -747,15 +782,32 @@ def prepare(doc: pf.Doc) -> None:
     Labels listed in ``doc.bookbuild_external_labels`` (set by bookbuild's chapter preview:
     defined in chapters left out) count as known; LaTeX resolves their ``\\ref`` from the
     full book's .aux.
+
+    Chapter rebuilds: ``doc.bookbuild_crossref_context`` (``{"counters": ..., "labels": ...}``,
+    as exported) holds the counters at the chapter's start and the other chapters' labels, so
+    one chapter is numbered and resolved as in the whole book. Every run leaves
+    ``doc.crossref_export``: the labels it defined, the counters at each chapter marker and
+    at the end.
     """
-    doc.crossref = _read_settings(doc)
+    doc.crossref = state = _read_settings(doc)
+    context = getattr(doc, "bookbuild_crossref_context", None)
+    if context:
+        state.counters = _counters_from_json(context["counters"])
     for block in list(doc.content):
         block.walk(_collect, doc)
-    doc.crossref.where = ""
+    state.where = ""
+    doc.crossref_export = {
+        "labels": {ident: _label_json(label) for ident, label in state.labels.items()},
+        "starts": state.starts,
+        "end": _counters_json(state.counters),
+    }
+    if context:
+        for ident, data in context["labels"].items():
+            state.labels.setdefault(ident, Label(**data))
     for ident in getattr(doc, "bookbuild_external_labels", ()):
         kind = ident.split(":", 1)[0]
-        if ident not in doc.crossref.labels:
-            doc.crossref.labels[ident] = Label(kind, ident, "??", -1, -1, "")
+        if ident not in state.labels:
+            state.labels[ident] = Label(kind, ident, "??", -1, -1, "")
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> Any:

@@ -17,6 +17,8 @@ import panflute as pf
 from _filterlib import add_header_include, switch_value
 
 SWITCH = "definition_lists"
+#: A list's rendering depends on the list alone (bookbuild may rebuild a chapter alone).
+INCREMENTAL = True
 LATEX_FORMATS = ("latex",)
 
 #: A description-style list: term in bold at the margin, definition lines indented.

@@ -19,6 +19,9 @@ import panflute as pf
 from _filterlib import add_header_include
 
 SWITCH = "footnotes"
+#: Notes depend on their chapter alone; with endnotes, bookbuild's checks see the book-wide
+#: numbering and rebuild the whole book.
+INCREMENTAL = True
 LATEX_FORMATS = ("latex",)
 TITLE_PAGE_KEYS = ("title", "subtitle", "author", "date")
 SYMBOLS = (

@@ -19,6 +19,8 @@ import panflute as pf
 from _filterlib import add_header_include, switch_value, warn
 
 SWITCH = "parts"
+#: A chapter's part pages depend on that chapter alone (bookbuild may rebuild it alone).
+INCREMENTAL = True
 LATEX_FORMATS = ("latex",)
 CHAPTER_MARKER = re.compile(r"^<!--\s*bookbuild:chapter\s+(?P<path>\S+)\s*-->$")
 RAW_PART = re.compile(r"^\s*\\part(?P<star>\*)?\s*(?:\[[^\]]*\])?\s*\{")
