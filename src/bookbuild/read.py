@@ -159,9 +159,17 @@ def _headers(blocks: list[Any]) -> Iterator[dict[str, Any]]:
             yield from _headers(block["c"])
 
 
-def make_ids_unique(chapters: list[tuple[set[str], list[Any]]]) -> None:
-    """Suffix repeated generated heading ids with -1, -2 … in book order, as pandoc does."""
-    used: set[str] = set()
+def header_ids(blocks: list[Any]) -> list[str]:
+    """The identifiers of the headers in ``blocks``, in order."""
+    return [header["c"][1][0] for header in _headers(blocks)]
+
+
+def make_ids_unique(
+    chapters: list[tuple[set[str], list[Any]]], used: set[str] | None = None
+) -> None:
+    """Suffix repeated generated heading ids with -1, -2 … in book order, as pandoc does
+    (``used``: the ids of the chapters before these)."""
+    used = set() if used is None else used
     for explicit, blocks in chapters:
         for header in _headers(blocks):
             attr = header["c"][1]
@@ -176,31 +184,53 @@ def make_ids_unique(chapters: list[tuple[set[str], list[Any]]]) -> None:
             used.add(ident)
 
 
+def chapter_warnings(chapter: ChapterText, warnings: list[str], metadata: str) -> list[Diagnostic]:
+    """pandoc's warnings on reading a chapter, located at their line of the chapter file."""
+    found = []
+    for text in warnings:
+        unused = _UNUSED_NOTE.search(text)
+        if unused and f"[^{unused.group(1)}]" in metadata:
+            continue  # a title-page note: used by the metadata
+        line = _AT_LINE.search(text)
+        found.append(
+            Diagnostic(
+                "warning",
+                _AT_LINE.sub("", clean_warning(text)).replace("  ", " ").rstrip(". "),
+                display_path(chapter.chapter.path),
+                int(line.group(1)) if line else None,
+            )
+        )
+    return found
+
+
+def explicit_ids(text: str) -> set[str]:
+    """Identifiers the author wrote (``{#sec:x}``): never renamed to make them unique."""
+    return set(_EXPLICIT_ID.findall(text))
+
+
 def read_book_json(
-    config: BookConfig, chapters: list[ChapterText], cache: Cache | None
+    config: BookConfig,
+    chapters: list[ChapterText],
+    cache: Cache | None,
+    ids: list[dict[str, list[str]]] | None = None,
 ) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """The whole book as pandoc JSON, and pandoc's warnings located in their chapters."""
+    """The whole book as pandoc JSON, and pandoc's warnings located in their chapters.
+
+    ``ids``, when given, receives each chapter's header ids as read and as made unique.
+    """
     metadata = metadata_markdown(config, chapters)
     meta_entry = read_texts([metadata], cache, batches=False)[0]
     chapter_entries = read_texts([c.text for c in chapters], cache)
     warnings = [Diagnostic("warning", clean_warning(w)) for w in meta_entry["warnings"]]
     per_chapter: list[tuple[set[str], list[Any]]] = []
     for chapter, entry in zip(chapters, chapter_entries, strict=True):
-        per_chapter.append((set(_EXPLICIT_ID.findall(chapter.text)), entry["doc"]["blocks"]))
-        for text in entry["warnings"]:
-            unused = _UNUSED_NOTE.search(text)
-            if unused and f"[^{unused.group(1)}]" in metadata:
-                continue  # a title-page note: used by the metadata
-            line = _AT_LINE.search(text)
-            warnings.append(
-                Diagnostic(
-                    "warning",
-                    _AT_LINE.sub("", clean_warning(text)).replace("  ", " ").rstrip(". "),
-                    display_path(chapter.chapter.path),
-                    int(line.group(1)) if line else None,
-                )
-            )
+        per_chapter.append((explicit_ids(chapter.text), entry["doc"]["blocks"]))
+        warnings += chapter_warnings(chapter, entry["warnings"], metadata)
+    as_read = [header_ids(chapter_blocks) for _, chapter_blocks in per_chapter]
     make_ids_unique(per_chapter)
+    if ids is not None:
+        for read, (_, chapter_blocks) in zip(as_read, per_chapter, strict=True):
+            ids.append({"read": read, "unique": header_ids(chapter_blocks)})
     blocks: list[Any] = []
     for chapter, (_, chapter_blocks) in zip(chapters, per_chapter, strict=True):
         blocks.append({"t": "RawBlock", "c": ["html", chapter_marker(chapter.label)]})
@@ -215,10 +245,13 @@ def clean_warning(text: str) -> str:
 
 
 def read_book(
-    config: BookConfig, chapters: list[ChapterText], cache: Cache | None
+    config: BookConfig,
+    chapters: list[ChapterText],
+    cache: Cache | None,
+    ids: list[dict[str, list[str]]] | None = None,
 ) -> tuple[Any, list[Diagnostic]]:
-    """The whole book as a panflute Doc."""
+    """The whole book as a panflute Doc (``ids``: see :func:`read_book_json`)."""
     import panflute as pf
 
-    book, warnings = read_book_json(config, chapters, cache)
+    book, warnings = read_book_json(config, chapters, cache, ids)
     return pf.load(io.StringIO(json.dumps(book))), warnings
