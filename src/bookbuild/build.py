@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import incremental
 from .assemble import ChapterText, assemble_markdown, read_chapters
 from .cache import (
     CACHE_SUBDIR,
@@ -44,8 +45,8 @@ from .diagnostics import (
 from .engine import EnginePass, EngineResult, required_programs, run_engine
 from .errors import BookbuildError, LatexError, PandocError, StrictWarningsError
 from .filters import load_filter, run_filters
-from .pandoc import pandoc_path, write_format
-from .read import read_book
+from .pandoc import doc_to_json, pandoc_path, run_pandoc
+from .read import metadata_markdown, read_book
 
 
 class Progress:
@@ -148,9 +149,12 @@ def read_document(
     return read_book(config, assembled.chapters, cache)
 
 
-def apply_filters(doc: Any, config: BookConfig, output_format: str = "latex") -> Any:
+def apply_filters(
+    doc: Any, config: BookConfig, output_format: str = "latex", modules: list[Any] | None = None
+) -> Any:
     """Stage 3: the configured filters, in-process, in order."""
-    modules = [load_filter(path) for path in config.filters]
+    if modules is None:
+        modules = [load_filter(path) for path in config.filters]
     return run_filters(doc, modules, output_format)
 
 
@@ -280,12 +284,13 @@ def latex_args(config: BookConfig) -> list[str]:
 
 
 def write_latex(
-    doc: Any, config: BookConfig, sources: dict[str, SourceText]
+    doc_json: str, config: BookConfig, sources: dict[str, SourceText]
 ) -> tuple[str, list[Diagnostic]]:
-    """Stage 4: pandoc's LaTeX writer (with citeproc) on the filtered document."""
-    finish_metadata(doc, config)
+    """Stage 4: pandoc's LaTeX writer (with citeproc) on the filtered document's JSON."""
     try:
-        result = write_format(doc, "latex", latex_args(config), cwd=config.book_dir)
+        result = run_pandoc(
+            ["--from", "json", "--to", "latex", *latex_args(config)], doc_json, cwd=config.book_dir
+        )
     except PandocError as exc:
         located = pandoc_diagnostic(exc.diagnostics[0].message, "error", sources)
         raise PandocError(located.message, diagnostics=[located]) from None
@@ -295,12 +300,39 @@ def write_latex(
 def make_latex(
     config: BookConfig, progress: Progress, cache: Cache | None = None
 ) -> tuple[str, list[Diagnostic], Assembled]:
-    """Stages 1-4: the LaTeX that ``pdf`` compiles, the warnings on the way, and the sources."""
+    """Stages 1-4: the LaTeX that ``pdf`` compiles, the warnings on the way, and the sources.
+
+    With a cache, an edit to a chapter or two rewrites just those chapters (see
+    :mod:`bookbuild.incremental`); anything else runs every stage on the whole book.
+    """
     with progress.stage("assemble", f"{len(config.chapters)} chapters"):
         assembled = assemble(config)
+    modules = [load_filter(path) for path in config.filters]
+    if cache is not None:
+        settings = settings_fingerprint(config)
+        metadata = metadata_markdown(config, assembled.chapters)
+        start = time.perf_counter()
+        try:
+            reused = incremental.rebuild(
+                config, assembled.chapters, cache, settings, metadata, modules
+            )
+        except incremental.NotReusable as why:
+            if str(why) != incremental.NO_STATE:
+                progress.record("reuse", time.perf_counter() - start, f"none: {why}")
+        else:
+            rewrote = ", ".join(reused.changed) or "nothing"
+            progress.record(
+                "chapters",
+                time.perf_counter() - start,
+                f"rewrote {rewrote}; {reused.reused} chapters reused",
+            )
+            for warning in reused.warnings:
+                progress.warn(warning)
+            return reused.tex, reused.warnings, assembled
     before = (cache.hits, cache.misses) if cache else (0, 0)
+    ids: list[dict[str, list[str]]] = []
     with progress.stage("read") as detail:
-        doc, read_warnings = read_document(assembled, config, cache)
+        doc, read_warnings = read_book(config, assembled.chapters, cache, ids)
         if cache is not None:
             detail.append(f"{cache.misses - before[1]} read, {cache.hits - before[0]} cached")
         mark_block_sources(doc, assembled.sources)
@@ -311,16 +343,32 @@ def make_latex(
         if not c.text.strip()
     ]
     with progress.stage("filters", ", ".join(p.stem for p in config.filters)):
-        doc = apply_filters(doc, config, "latex")
+        doc = apply_filters(doc, config, "latex", modules)
     warnings += [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
     image_errors = check_images(doc, config, assembled.sources)
     if image_errors:
         raise BookbuildError(image_errors[0].message, diagnostics=image_errors)
     with progress.stage("latex"):
-        tex, write_warnings = write_latex(doc, config, assembled.sources)
+        finish_metadata(doc, config)
+        incremental.insert_tex_markers(doc)
+        doc_json = doc_to_json(doc)
+        tex, write_warnings = write_latex(doc_json, config, assembled.sources)
     warnings += write_warnings
     for warning in warnings:
         progress.warn(warning)
+    if cache is not None:
+        incremental.record_full_build(
+            cache,
+            config,
+            settings,
+            metadata,
+            assembled.chapters,
+            ids,
+            json.loads(doc_json),
+            getattr(doc, "crossref_export", None),
+            tex,
+            warnings,
+        )
     return tex, warnings, assembled
 
 
@@ -473,6 +521,23 @@ def fail_on_warnings(warnings: list[Diagnostic], strict: bool) -> None:
         raise StrictWarningsError(summary, diagnostics=[*warnings, Diagnostic("error", summary)])
 
 
+def settings_fingerprint(config: BookConfig) -> str:
+    """A hash of every input of the .tex but the chapters' texts: while it holds, a chapter
+    edit can be rebuilt alone (see :mod:`bookbuild.incremental`)."""
+    chapters = {c.path for c in config.chapters}
+    files = {
+        *(p for p in book_files(config.book_dir) if p not in chapters),
+        config.config_path,
+        *config.preamble,
+        *config.filters,
+        *config.bibliography,
+        *([config.csl_path] if config.csl_path else []),
+        *Path(__file__).parent.glob("*.py"),
+        *Path(__file__).parent.glob("*.lua"),
+    }
+    return inputs_fingerprint(sorted(files), [pandoc_path()], {"chapters": "aside"})
+
+
 def build_fingerprint(config: BookConfig, target: Path) -> str:
     """A hash of every input of a build: when it matches the last build's, nothing changed."""
     files = {
@@ -483,6 +548,7 @@ def build_fingerprint(config: BookConfig, target: Path) -> str:
         *config.bibliography,
         *([config.csl_path] if config.csl_path else []),
         *Path(__file__).parent.glob("*.py"),  # bookbuild itself
+        *Path(__file__).parent.glob("*.lua"),
     }
     tools = [pandoc_path(), *(shutil.which(p) for p in required_programs(config.engine))]
     settings = {"engine": config.engine, "target": str(target.absolute())}

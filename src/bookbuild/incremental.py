@@ -1,0 +1,515 @@
+"""Chapter rebuilds: after an edit, only the edited chapters go through pandoc again.
+
+A full build leaves a *book state* in the cache: for each chapter its text, its LaTeX (the
+part of the .tex between its chapter marker and the next), the facts the rest of the book
+sees of it (citations, notes, header ids, cross-reference labels and counters) and its
+warnings; plus the .tex before the first chapter and after the last.
+
+When only chapter texts changed since (book.yaml, filters, preamble, bibliography, CSL, the
+other files, pandoc and bookbuild are the same), each changed chapter is read, filtered and
+written alone, in the context of the book: crossref starts from the counters the chapter
+starts with and knows the other chapters' labels, and citeproc sees every other chapter's
+citations around it, so the numbers are the whole book's. Its new LaTeX replaces the old.
+
+The shortcut is taken only when these checks show the result is what a full build writes:
+- the chapter's *old* text, rebuilt the same way, gives exactly the LaTeX of the last build;
+- old and new text show the rest of the book the same facts, so no other chapter changes;
+- old and new text give the same preamble when written alone (same packages for tables,
+  images, code; same filter preambles), so the book's preamble does not change;
+- every filter declares ``INCREMENTAL = True``: its output for a chapter depends only on the
+  chapter, the metadata and the context above.
+Otherwise the full build runs and leaves a new state.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .assemble import ChapterText, chapter_marker
+from .cache import Cache, digest
+from .config import BookConfig, display_path
+from .diagnostics import (
+    CHAPTER_MARK,
+    Diagnostic,
+    SourceText,
+    diagnostic_from_text,
+    mark_block_sources,
+    pandoc_diagnostic,
+)
+from .errors import BookbuildError
+
+STATE_KIND = "state"
+STATE_VERSION = 1
+#: The LaTeX comment that starts a chapter's part of the .tex (and ends the one before).
+TEX_MARK = "% bookbuild:chapter "
+TEX_END = "% bookbuild:chapter-end"
+#: More changed chapters than this share of the book: a full build is as quick.
+MAX_CHANGED_SHARE = 0.25
+NO_STATE = "no earlier build to start from"
+
+
+def chapter_label(block: Any) -> str | None:
+    """The chapter a panflute block's ``<!-- bookbuild:chapter … -->`` marker names."""
+    import panflute as pf
+
+    if isinstance(block, pf.RawBlock) and block.format == "html":
+        match = CHAPTER_MARK.match(block.text.strip())
+        if match:
+            return match.group("label")
+    return None
+
+
+def insert_tex_markers(doc: Any) -> None:
+    """A LaTeX comment after each chapter marker, so the .tex can be cut into chapters."""
+    import panflute as pf
+
+    blocks = []
+    for block in doc.content:
+        blocks.append(block)
+        label = chapter_label(block)
+        if label is not None:
+            blocks.append(pf.RawBlock(TEX_MARK + label, "latex"))
+    doc.content = blocks
+
+
+def split_tex(tex: str, labels: list[str]) -> tuple[str, list[str], str] | None:
+    """The .tex as (before the first chapter, each chapter's LaTeX, from ``\\end{document}``)."""
+    starts = []
+    position = 0
+    for label in labels:
+        found = tex.find(f"\n{TEX_MARK}{label}\n", position)
+        if found < 0:
+            return None
+        starts.append(found + 1)
+        position = found + 1
+    end = tex.rfind("\\end{document}")
+    if not starts or end < starts[-1]:
+        return None
+    pieces = [tex[a:b] for a, b in zip(starts, [*starts[1:], end], strict=True)]
+    return tex[: starts[0]], pieces, tex[end:]
+
+
+# --------------------------------------------------------------------------- chapter facts
+
+
+def _elements(node: Any, found: list[dict[str, Any]]) -> None:
+    """Collect, in document order, the Cite, Note and Div elements below a JSON node."""
+    if isinstance(node, list):
+        for item in node:
+            if isinstance(item, list | dict):
+                _elements(item, found)
+        return
+    kind = node.get("t")
+    if kind == "Str":
+        return
+    if kind in ("Cite", "Note", "Div"):
+        found.append(node)
+    content = node.get("c")
+    if isinstance(content, list | dict):
+        _elements(content, found)
+
+
+def chapter_facts(
+    blocks: list[Any], note_numbers: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A chapter's citations (as bare Cite elements, for citeproc's context elsewhere) and
+    the facts other chapters depend on: its citations, notes and bibliography placement.
+
+    A citation's note number counts only for a note style (``ibid.`` and "near note" look
+    at it); in-text styles number and shorten citations by their order alone.
+    """
+    found: list[dict[str, Any]] = []
+    _elements(blocks, found)
+    cites = []
+    facts: dict[str, Any] = {"cites": [], "notes": 0, "refs": False}
+    for elem in found:
+        if elem["t"] == "Cite":
+            citations = elem["c"][0]
+            cites.append({"t": "Cite", "c": [citations, [{"t": "Str", "c": "x"}]]})
+            facts["cites"].append(
+                [
+                    [
+                        c["citationId"],
+                        c["citationMode"],
+                        c["citationPrefix"],
+                        c["citationSuffix"],
+                        c["citationNoteNum"] if note_numbers else 0,
+                    ]
+                    for c in citations
+                ]
+            )
+        elif elem["t"] == "Note":
+            facts["notes"] += 1
+        elif elem["c"][0][0] == "refs":
+            facts["refs"] = True
+    return cites, facts
+
+
+def split_blocks(blocks: list[Any], labels: list[str]) -> list[list[Any]]:
+    """The top-level JSON blocks of each chapter (after its marker, up to the next)."""
+    wanted = set(labels)
+    chapters: list[list[Any]] = []
+    for block in blocks:
+        if block["t"] == "RawBlock" and block["c"][0] == "html":
+            match = CHAPTER_MARK.match(block["c"][1].strip())
+            if match and match.group("label") in wanted:
+                chapters.append([])
+                continue
+        if chapters:
+            chapters[-1].append(block)
+    return chapters
+
+
+def crossref_facts(export: dict[str, Any] | None, labels: list[str]) -> list[dict[str, Any]]:
+    """Per chapter: crossref's counters at its start and end, and the labels it defines."""
+    if export is None:
+        return [{} for _ in labels]
+    starts = export["starts"]
+    out = []
+    for index, label in enumerate(labels):
+        end = starts[labels[index + 1]] if index + 1 < len(labels) else export["end"]
+        own = {k: v for k, v in export["labels"].items() if v["where"] == label}
+        out.append({"start": starts.get(label), "end": end, "labels": own})
+    return out
+
+
+def note_style(config: BookConfig) -> bool:
+    """Whether the book's CSL style puts citations in notes (pandoc's default does not)."""
+    if config.csl_path is None:
+        return False
+    try:
+        head = config.csl_path.read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return True  # unknown: the stricter comparison
+    return re.search(r"<style\b[^>]*\bclass=[\"']note[\"']", head) is not None
+
+
+def _normal(data: Any) -> Any:
+    """JSON-equal form (tuples -> lists), so fresh facts compare with stored ones."""
+    return json.loads(json.dumps(data))
+
+
+# --------------------------------------------------------------------------- the state
+
+
+def state_key(config: BookConfig) -> str:
+    return digest("book-state", str(config.config_path.resolve()))
+
+
+def load_state(cache: Cache, config: BookConfig) -> dict[str, Any] | None:
+    payload = cache.get(STATE_KIND, state_key(config))
+    if payload is None:
+        return None
+    try:
+        state = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+        return None
+    return state
+
+
+def save_state(cache: Cache, config: BookConfig, state: dict[str, Any]) -> None:
+    cache.put(STATE_KIND, state_key(config), json.dumps(state))
+
+
+def record_full_build(
+    cache: Cache,
+    config: BookConfig,
+    settings: str,
+    metadata: str,
+    chapters: list[ChapterText],
+    ids: list[dict[str, list[str]]],
+    data: dict[str, Any],
+    crossref_export: dict[str, Any] | None,
+    tex: str,
+    warnings: list[Diagnostic],
+) -> None:
+    """Keep what a later chapter rebuild needs from this full build (nothing when the .tex
+    cannot be cut at the chapter markers)."""
+    labels = [c.label for c in chapters]
+    split = split_tex(tex, labels)
+    per_chapter = split_blocks(data["blocks"], labels)
+    if split is None or len(per_chapter) != len(labels) or len(ids) != len(labels):
+        return
+    head, pieces, tail = split
+    crossref = crossref_facts(crossref_export, labels)
+    notes = note_style(config)
+    entries = []
+    for index, chapter in enumerate(chapters):
+        cites, facts = chapter_facts(per_chapter[index], notes)
+        facts["ids"] = ids[index]
+        facts["crossref"] = {k: v for k, v in crossref[index].items() if k != "start"}
+        entries.append(
+            {
+                "label": chapter.label,
+                "text": chapter.text,
+                "tex": pieces[index],
+                "facts": facts,
+                "cites": cites,
+                "crossref_start": crossref[index].get("start"),
+            }
+        )
+    labels_all = crossref_export["labels"] if crossref_export else None
+    state = {
+        "version": STATE_VERSION,
+        "settings": settings,
+        "metadata": metadata,
+        "head": head,
+        "tail": tail,
+        "chapters": entries,
+        "crossref_labels": labels_all,
+        "warnings": [w.to_json() for w in warnings],
+    }
+    save_state(cache, config, state)
+
+
+# --------------------------------------------------------------------------- the rebuild
+
+
+class NotReusable(Exception):
+    """The last build's LaTeX cannot be reused; the message says why (shown with -v)."""
+
+
+@dataclass
+class ChapterRender:
+    """One chapter written alone in the book's context."""
+
+    tex: str
+    preamble: str
+    facts: dict[str, Any]
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass
+class Rebuild:
+    """The .tex of a chapter rebuild, its warnings and what it did (for the progress lines)."""
+
+    tex: str
+    warnings: list[Diagnostic]
+    changed: list[str]
+    reused: int
+
+
+def _belongs(diagnostic: Diagnostic, chapter: ChapterText) -> bool:
+    return diagnostic.file in (chapter.label, display_path(chapter.chapter.path))
+
+
+def _hidden_citations(entries: list[dict[str, Any]]) -> list[Any]:
+    cites = [cite for entry in entries for cite in entry["cites"]]
+    return [{"t": "Para", "c": cites}] if cites else []
+
+
+class _Context:
+    """What every chapter render of one rebuild shares."""
+
+    def __init__(
+        self,
+        config: BookConfig,
+        cache: Cache,
+        state: dict[str, Any],
+        metadata: str,
+        modules: list[Any],
+    ):
+        from .read import read_texts
+
+        self.config = config
+        self.cache = cache
+        self.state = state
+        self.metadata = metadata
+        self.modules = modules
+        meta_entry = read_texts([metadata], cache, batches=False)[0]
+        self.meta_doc = meta_entry["doc"]
+        self.has_refs = any(e["facts"]["refs"] for e in state["chapters"])
+        self.note_style = note_style(config)
+
+
+def _filtered_chapter(
+    context: _Context, index: int, chapter: ChapterText
+) -> tuple[dict[str, Any], dict[str, Any], list[Diagnostic]]:
+    """Read and filter one chapter alone, as it is in the book: (pandoc JSON to write with
+    the other chapters' citations around it, its facts, its warnings)."""
+    import panflute as pf
+
+    from .build import apply_filters, check_images, finish_metadata
+    from .pandoc import doc_to_json
+    from .read import (
+        chapter_warnings,
+        explicit_ids,
+        header_ids,
+        make_ids_unique,
+        read_texts,
+    )
+
+    state = context.state
+    entries = state["chapters"]
+    entry = read_texts([chapter.text], context.cache)[0]
+    blocks = entry["doc"]["blocks"]
+    warnings = chapter_warnings(chapter, entry["warnings"], context.metadata)
+    if not chapter.text.strip():
+        warnings.append(
+            Diagnostic("warning", "chapter is empty", display_path(chapter.chapter.path))
+        )
+    used = {ident for e in entries[:index] for ident in e["facts"]["ids"]["unique"]}
+    read_ids = header_ids(blocks)
+    make_ids_unique([(explicit_ids(chapter.text), blocks)], used)
+    ids = {"read": read_ids, "unique": header_ids(blocks)}
+    marker = {"t": "RawBlock", "c": ["html", chapter_marker(chapter.label)]}
+    data = {**context.meta_doc, "blocks": [marker, *blocks]}
+    doc = pf.load(io.StringIO(json.dumps(data)))
+    sources = {
+        chapter.label: SourceText(chapter.label, chapter.text, display_path(chapter.chapter.path))
+    }
+    mark_block_sources(doc, sources)
+    start = entries[index].get("crossref_start")
+    if start is not None and state.get("crossref_labels") is not None:
+        doc.bookbuild_crossref_context = {
+            "counters": start,
+            "labels": {
+                ident: label
+                for ident, label in state["crossref_labels"].items()
+                if label["where"] != chapter.label
+            },
+        }
+    doc = apply_filters(doc, context.config, "latex")
+    warnings += [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
+    if check_images(doc, context.config, sources):
+        raise NotReusable(f"{chapter.label}: an image problem (the full build reports it)")
+    export = getattr(doc, "crossref_export", None)
+    finish_metadata(doc, context.config)
+    insert_tex_markers(doc)
+    written = json.loads(doc_to_json(doc))
+    own = split_blocks(written["blocks"], [chapter.label])
+    _, facts = chapter_facts(own[0] if own else [], context.note_style)
+    facts["ids"] = ids
+    crossref = crossref_facts(export, [chapter.label])[0]
+    facts["crossref"] = {k: v for k, v in crossref.items() if k != "start"}
+    last = index == len(entries) - 1
+    ending = [] if last and not context.has_refs else [{"t": "RawBlock", "c": ["latex", TEX_END]}]
+    written["blocks"] = [
+        *_hidden_citations(entries[:index]),
+        *written["blocks"],
+        *ending,
+        *_hidden_citations(entries[index + 1 :]),
+    ]
+    return written, _normal(facts), [w for w in warnings if _belongs(w, chapter)]
+
+
+def _write_chapter(
+    context: _Context, chapter: ChapterText, written: dict[str, Any]
+) -> tuple[str, str, list[str]]:
+    """pandoc's LaTeX of a chapter document: (preamble, the chapter's LaTeX, warnings)."""
+    from .build import latex_args
+    from .pandoc import run_pandoc
+
+    config = context.config
+    result = run_pandoc(
+        ["--from", "json", "--to", "latex", *latex_args(config)],
+        json.dumps(written),
+        cwd=config.book_dir,
+    )
+    tex = result.text
+    begin = tex.find("\\begin{document}")
+    start = tex.find(f"\n{TEX_MARK}{chapter.label}\n")
+    end = tex.find(f"\n{TEX_END}\n", start) if start >= 0 else -1
+    if end < 0 and start >= 0:
+        end = tex.rfind("\\end{document}") - 1
+    if begin < 0 or start < 0 or end < start:
+        raise NotReusable(f"{chapter.label}: its LaTeX could not be found in pandoc's output")
+    return tex[:begin], tex[start + 1 : end + 1], result.warnings
+
+
+def _render(context: _Context, index: int, versions: list[ChapterText]) -> list[ChapterRender]:
+    """Versions of chapter ``index`` rendered alone in the book; the pandoc runs at once."""
+    prepared = [_filtered_chapter(context, index, chapter) for chapter in versions]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outputs = list(
+            pool.map(
+                lambda pair: _write_chapter(context, pair[0], pair[1][0]),
+                zip(versions, prepared, strict=True),
+            )
+        )
+    renders = []
+    for chapter, (_, facts, warnings), (preamble, tex, writer_warnings) in zip(
+        versions, prepared, outputs, strict=True
+    ):
+        sources = {
+            chapter.label: SourceText(
+                chapter.label, chapter.text, display_path(chapter.chapter.path)
+            )
+        }
+        located = [pandoc_diagnostic(w, "warning", sources) for w in writer_warnings]
+        warnings = warnings + [w for w in located if _belongs(w, chapter)]
+        renders.append(ChapterRender(tex, preamble, facts, warnings))
+    return renders
+
+
+def changed_chapters(state: dict[str, Any], chapters: list[ChapterText]) -> list[int]:
+    """Indexes of the chapters whose text differs from the state's."""
+    return [i for i, c in enumerate(chapters) if c.text != state["chapters"][i]["text"]]
+
+
+def rebuild(
+    config: BookConfig,
+    chapters: list[ChapterText],
+    cache: Cache,
+    settings: str,
+    metadata: str,
+    modules: list[Any],
+) -> Rebuild:
+    """The .tex after chapter edits, from the last build's state; NotReusable when a full
+    build is needed (the message says why)."""
+    state = load_state(cache, config)
+    if state is None:
+        raise NotReusable(NO_STATE)
+    if state["settings"] != settings:
+        raise NotReusable("more than chapter texts changed")
+    if [e["label"] for e in state["chapters"]] != [c.label for c in chapters]:
+        raise NotReusable("the list of chapters changed")
+    if state["metadata"] != metadata:
+        raise NotReusable("the title page changed")
+    lazy = [Path(getattr(m, "__file__", "?")).stem for m in modules if not _incremental(m)]
+    if lazy:
+        raise NotReusable(f"filter {', '.join(lazy)} does not declare INCREMENTAL = True")
+    changed = changed_chapters(state, chapters)
+    if len(changed) > max(1, int(len(chapters) * MAX_CHANGED_SHARE)):
+        raise NotReusable(f"{len(changed)} chapters changed")
+    entries = state["chapters"]
+    warnings = [Diagnostic(**w) for w in state["warnings"]]
+    if changed:
+        context = _Context(config, cache, state, metadata, modules)
+    for index in changed:
+        entry = entries[index]
+        new = chapters[index]
+        # The old text is rendered too, unless its LaTeX already came from such a render.
+        versions = (
+            [new] if "alone" in entry else [ChapterText(new.chapter, new.label, entry["text"]), new]
+        )
+        try:
+            *before, after = _render(context, index, versions)
+        except BookbuildError as exc:  # the full build reports it, with the whole book
+            raise NotReusable(f"{new.label}: {exc.message}") from None
+        if before and (before[0].facts != entry["facts"] or before[0].tex != entry["tex"]):
+            raise NotReusable(f"{new.label}: alone, its old text is not written as in the book")
+        if after.facts != entry["facts"]:
+            raise NotReusable(f"{new.label}: its citations, notes, ids or labels changed")
+        old_preamble = digest(before[0].preamble) if before else entry["alone"]
+        if digest(after.preamble) != old_preamble:
+            raise NotReusable(f"{new.label}: it needs a different preamble")
+        entry["text"], entry["tex"], entry["alone"] = new.text, after.tex, old_preamble
+        warnings = [w for w in warnings if not _belongs(w, new)] + after.warnings
+    tex = state["head"] + "".join(e["tex"] for e in entries) + state["tail"]
+    state["warnings"] = [w.to_json() for w in warnings]
+    if changed:
+        save_state(cache, config, state)
+    return Rebuild(tex, warnings, [chapters[i].label for i in changed], len(entries) - len(changed))
+
+
+def _incremental(module: Any) -> bool:
+    return getattr(module, "INCREMENTAL", False) is True
