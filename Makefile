@@ -7,7 +7,8 @@ BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
 # The venv's bin first: its `pandoc` is pypandoc-binary's, for `pandoc --filter filters/….py`.
 export PATH := $(abspath $(BIN)):$(PATH)
-# Debian packages: the engines, the LaTeX packages the book uses, latexmk, and pdftotext/pdftoppm.
+# Debian packages: the engines, the LaTeX packages the book uses, pdftotext/pdftoppm, and
+# latexmk (bookbuild runs the engines itself; the benchmark's plain baseline and a test use it).
 APT_PACKAGES := texlive-xetex texlive-luatex texlive-latex-recommended texlive-latex-extra \
                 texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils
 TEX_PROGRAMS := latexmk xelatex pdflatex lualatex pdftotext

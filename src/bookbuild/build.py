@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import json
 import os
 import shutil
@@ -19,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import incremental
 from .assemble import ChapterText, assemble_markdown, read_chapters
 from .cache import (
     CACHE_SUBDIR,
@@ -305,6 +305,8 @@ def make_latex(
     With a cache, an edit to a chapter or two rewrites just those chapters (see
     :mod:`bookbuild.incremental`); anything else runs every stage on the whole book.
     """
+    from . import incremental  # not needed by a no-op build, which stops before this
+
     with progress.stage("assemble", f"{len(config.chapters)} chapters"):
         assembled = assemble(config)
     modules = [load_filter(path) for path in config.filters]
@@ -318,7 +320,7 @@ def make_latex(
             )
         except incremental.NotReusable as why:
             if str(why) != incremental.NO_STATE:
-                progress.record("reuse", time.perf_counter() - start, f"none: {why}")
+                progress.record("reuse", time.perf_counter() - start, f"full build: {why}")
         else:
             rewrote = ", ".join(reused.changed) or "nothing"
             progress.record(
@@ -373,7 +375,7 @@ def make_latex(
 
 
 def write_if_changed(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` unless it already holds it (keeps latexmk's state valid)."""
+    """Write ``text`` to ``path`` unless it already holds it (its time stamp then stays)."""
     if path.is_file() and path.read_text(encoding="utf-8", errors="replace") == text:
         return False
     tmp = path.with_name(path.name + ".tmp")
@@ -521,6 +523,12 @@ def fail_on_warnings(warnings: list[Diagnostic], strict: bool) -> None:
         raise StrictWarningsError(summary, diagnostics=[*warnings, Diagnostic("error", summary)])
 
 
+def panflute_path() -> str | None:
+    """panflute's package file, found without importing it: its stat stands for its version."""
+    spec = importlib.util.find_spec("panflute")
+    return spec.origin if spec is not None else None
+
+
 def settings_fingerprint(config: BookConfig) -> str:
     """A hash of every input of the .tex but the chapters' texts: while it holds, a chapter
     edit can be rebuilt alone (see :mod:`bookbuild.incremental`)."""
@@ -535,7 +543,8 @@ def settings_fingerprint(config: BookConfig) -> str:
         *Path(__file__).parent.glob("*.py"),
         *Path(__file__).parent.glob("*.lua"),
     }
-    return inputs_fingerprint(sorted(files), [pandoc_path()], {"chapters": "aside"})
+    tools = [pandoc_path(), panflute_path()]
+    return inputs_fingerprint(sorted(files), tools, {"chapters": "aside"})
 
 
 def build_fingerprint(config: BookConfig, target: Path) -> str:
@@ -550,7 +559,8 @@ def build_fingerprint(config: BookConfig, target: Path) -> str:
         *Path(__file__).parent.glob("*.py"),  # bookbuild itself
         *Path(__file__).parent.glob("*.lua"),
     }
-    tools = [pandoc_path(), *(shutil.which(p) for p in required_programs(config.engine))]
+    engines = [shutil.which(p) for p in required_programs(config.engine)]
+    tools = [pandoc_path(), panflute_path(), *engines]
     settings = {"engine": config.engine, "target": str(target.absolute())}
     return inputs_fingerprint(sorted(files), tools, settings)
 

@@ -68,7 +68,7 @@ class ConfigError(BookbuildError):
 
 
 class ToolMissingError(BookbuildError):
-    """pandoc, a LaTeX engine or latexmk is not installed."""
+    """pandoc or a LaTeX engine is not installed."""
 
     exit_code = EXIT_TOOL_MISSING
 

@@ -274,7 +274,7 @@ def record_full_build(
 
 
 class NotReusable(Exception):
-    """The last build's LaTeX cannot be reused; the message says why (shown with -v)."""
+    """The last build's LaTeX cannot be reused; the message says why (on the progress line)."""
 
 
 @dataclass
@@ -284,6 +284,7 @@ class ChapterRender:
     tex: str
     preamble: str
     facts: dict[str, Any]
+    cites: list[Any]
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
@@ -332,7 +333,7 @@ class _Context:
 
 def _filtered_chapter(
     context: _Context, index: int, chapter: ChapterText
-) -> tuple[dict[str, Any], dict[str, Any], list[Diagnostic]]:
+) -> tuple[dict[str, Any], list[Any], dict[str, Any], list[Diagnostic]]:
     """Read and filter one chapter alone, as it is in the book: (pandoc JSON to write with
     the other chapters' citations around it, its facts, its warnings)."""
     import panflute as pf
@@ -377,7 +378,7 @@ def _filtered_chapter(
                 if label["where"] != chapter.label
             },
         }
-    doc = apply_filters(doc, context.config, "latex")
+    doc = apply_filters(doc, context.config, "latex", context.modules)
     warnings += [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
     if check_images(doc, context.config, sources):
         raise NotReusable(f"{chapter.label}: an image problem (the full build reports it)")
@@ -386,7 +387,7 @@ def _filtered_chapter(
     insert_tex_markers(doc)
     written = json.loads(doc_to_json(doc))
     own = split_blocks(written["blocks"], [chapter.label])
-    _, facts = chapter_facts(own[0] if own else [], context.note_style)
+    cites, facts = chapter_facts(own[0] if own else [], context.note_style)
     facts["ids"] = ids
     crossref = crossref_facts(export, [chapter.label])[0]
     facts["crossref"] = {k: v for k, v in crossref.items() if k != "start"}
@@ -398,7 +399,7 @@ def _filtered_chapter(
         *ending,
         *_hidden_citations(entries[index + 1 :]),
     ]
-    return written, _normal(facts), [w for w in warnings if _belongs(w, chapter)]
+    return written, cites, _normal(facts), [w for w in warnings if _belongs(w, chapter)]
 
 
 def _write_chapter(
@@ -436,7 +437,7 @@ def _render(context: _Context, index: int, versions: list[ChapterText]) -> list[
             )
         )
     renders = []
-    for chapter, (_, facts, warnings), (preamble, tex, writer_warnings) in zip(
+    for chapter, (_, cites, facts, warnings), (preamble, tex, writer_warnings) in zip(
         versions, prepared, outputs, strict=True
     ):
         sources = {
@@ -446,7 +447,7 @@ def _render(context: _Context, index: int, versions: list[ChapterText]) -> list[
         }
         located = [pandoc_diagnostic(w, "warning", sources) for w in writer_warnings]
         warnings = warnings + [w for w in located if _belongs(w, chapter)]
-        renders.append(ChapterRender(tex, preamble, facts, warnings))
+        renders.append(ChapterRender(tex, preamble, facts, cites, warnings))
     return renders
 
 
@@ -502,7 +503,7 @@ def rebuild(
         old_preamble = digest(before[0].preamble) if before else entry["alone"]
         if digest(after.preamble) != old_preamble:
             raise NotReusable(f"{new.label}: it needs a different preamble")
-        entry["text"], entry["tex"], entry["alone"] = new.text, after.tex, old_preamble
+        entry.update(text=new.text, tex=after.tex, cites=after.cites, alone=old_preamble)
         warnings = [w for w in warnings if not _belongs(w, new)] + after.warnings
     tex = state["head"] + "".join(e["tex"] for e in entries) + state["tail"]
     state["warnings"] = [w.to_json() for w in warnings]
