@@ -529,12 +529,12 @@ def panflute_path() -> str | None:
     return spec.origin if spec is not None else None
 
 
-def settings_fingerprint(config: BookConfig) -> str:
-    """A hash of every input of the .tex but the chapters' texts: while it holds, a chapter
-    edit can be rebuilt alone (see :mod:`bookbuild.incremental`)."""
-    chapters = {c.path for c in config.chapters}
+def input_files(config: BookConfig, chapters: bool = True) -> list[Path]:
+    """Every file a build reads: the book directory's (with or without the chapters), the
+    config, preamble, filters, bibliography, CSL style, and bookbuild's own code."""
+    skipped = set() if chapters else {c.path for c in config.chapters}
     files = {
-        *(p for p in book_files(config.book_dir) if p not in chapters),
+        *(p for p in book_files(config.book_dir) if p not in skipped),
         config.config_path,
         *config.preamble,
         *config.filters,
@@ -543,26 +543,22 @@ def settings_fingerprint(config: BookConfig) -> str:
         *Path(__file__).parent.glob("*.py"),
         *Path(__file__).parent.glob("*.lua"),
     }
+    return sorted(files)
+
+
+def settings_fingerprint(config: BookConfig) -> str:
+    """A hash of every input of the .tex but the chapters' texts: while it holds, a chapter
+    edit can be rebuilt alone (see :mod:`bookbuild.incremental`)."""
     tools = [pandoc_path(), panflute_path()]
-    return inputs_fingerprint(sorted(files), tools, {"chapters": "aside"})
+    return inputs_fingerprint(input_files(config, chapters=False), tools, {"chapters": "aside"})
 
 
 def build_fingerprint(config: BookConfig, target: Path) -> str:
     """A hash of every input of a build: when it matches the last build's, nothing changed."""
-    files = {
-        *book_files(config.book_dir),
-        config.config_path,
-        *config.preamble,
-        *config.filters,
-        *config.bibliography,
-        *([config.csl_path] if config.csl_path else []),
-        *Path(__file__).parent.glob("*.py"),  # bookbuild itself
-        *Path(__file__).parent.glob("*.lua"),
-    }
     engines = [shutil.which(p) for p in required_programs(config.engine)]
     tools = [pandoc_path(), panflute_path(), *engines]
     settings = {"engine": config.engine, "target": str(target.absolute())}
-    return inputs_fingerprint(sorted(files), tools, settings)
+    return inputs_fingerprint(input_files(config), tools, settings)
 
 
 def clean(config: BookConfig) -> list[Path]:
