@@ -106,8 +106,11 @@ def test_a_failed_pass_leaves_the_aux_files_as_they_were(copy_book) -> None:
     chapter = config.book_dir / "two.md"
     good = chapter.read_text()
     chapter.write_text(good + "\n\\undefinedcommandhere\n")
-    with pytest.raises(LatexError):
+    with pytest.raises(LatexError) as failure:
         build(config, progress=Progress(quiet=True))
+    error = failure.value.diagnostics[0]  # the chapter rebuild keeps the source lines
+    assert error.file and error.file.endswith("two.md")
+    assert error.line == len(good.splitlines()) + 2
     for name, data in aux_before.items():
         assert (workdir / name).read_bytes() == data, name
     chapter.write_text(good.replace("Closing words", "Fixed closing words"))
