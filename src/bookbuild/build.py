@@ -46,7 +46,6 @@ from .engine import EnginePass, EngineResult, required_programs, run_engine
 from .errors import BookbuildError, LatexError, PandocError, StrictWarningsError
 from .filters import load_filter, run_filters
 from .pandoc import doc_to_json, pandoc_path, run_pandoc
-from .read import metadata_markdown, read_book
 
 
 class Progress:
@@ -146,6 +145,8 @@ def read_document(
     assembled: Assembled, config: BookConfig, cache: Cache | None = None
 ) -> tuple[Any, list[Diagnostic]]:
     """Stage 2: pandoc parses each chapter (cached, in parallel) into one panflute Doc."""
+    from .read import read_book
+
     return read_book(config, assembled.chapters, cache)
 
 
@@ -305,7 +306,9 @@ def make_latex(
     With a cache, an edit to a chapter or two rewrites just those chapters (see
     :mod:`bookbuild.incremental`); anything else runs every stage on the whole book.
     """
-    from . import incremental  # not needed by a no-op build, which stops before this
+    # Not needed by a no-op build, which stops before this.
+    from . import incremental
+    from .read import metadata_markdown, read_book
 
     with progress.stage("assemble", f"{len(config.chapters)} chapters"):
         assembled = assemble(config)
