@@ -225,3 +225,29 @@ def test_a_note_style_book(book: Path, name: str) -> None:
     tex, stages, _ = cached_build(book)
     assert tex == scratch_build(book)[0]
     assert ("chapters" in stages) is (name == "sentence appended")
+
+
+@pytest.mark.parametrize(
+    "name", ["front-matter.md", "part-1.md", "ch01-how-other-people-did-it.md", "references.md"]
+)
+def test_a_paragraph_appended_to_any_kind_of_chapter(book: Path, name: str) -> None:
+    """The title-page notes' chapter, a part page, the first chapter, and the last one (where
+    the bibliography goes when the book has no ``::: {#refs}``)."""
+    cached_build(book)
+    edit(book, name, append(f"\n\nA paragraph appended to {name}.\n"))
+    tex, stages, warnings = cached_build(book)
+    assert "chapters" in stages
+    assert f"A paragraph appended to {name}." in tex.replace("\n", " ")
+    assert (tex, warnings) == scratch_build(book)
+
+
+@pytest.mark.parametrize("edited", [CHAPTER, "ch05-interviews-for-internships-vs-for-full-t.md"])
+def test_a_bibliography_placed_mid_book(book: Path, edited: str) -> None:
+    """``::: {#refs}`` in chapter 3: its chapter holds every work cited anywhere."""
+    edit(book, CHAPTER, append("\n## Works Cited\n\n::: {#refs}\n:::\n"))
+    cached_build(book)
+    edit(book, edited, append("\n\nOne more paragraph.\n"))
+    tex, stages, _ = cached_build(book)
+    assert "chapters" in stages
+    assert tex == scratch_build(book)[0]
+    assert tex.count("\\begin{CSLReferences}") == 1
