@@ -251,3 +251,22 @@ def test_a_bibliography_placed_mid_book(book: Path, edited: str) -> None:
     assert "chapters" in stages
     assert tex == scratch_build(book)[0]
     assert tex.count("\\begin{CSLReferences}") == 1
+
+
+def test_a_note_defined_in_another_chapter(book: Path) -> None:
+    """Editing the note's definition rewrites the chapter that uses it too; dropping the
+    use changes which notes chapters share: a full build (the defining chapter now warns)."""
+    other = "ch05-interviews-for-internships-vs-for-full-t.md"
+    edit(book, CHAPTER, replace(LOOSE, f"{LOOSE[:-1]}[^shared]."))
+    edit(book, other, append("\n[^shared]: A note chapter five defines.\n"))
+    cached_build(book)
+    edit(book, other, replace("chapter five defines", "chapter five defines, edited"))
+    tex, stages, warnings = cached_build(book)
+    assert "chapters" in stages
+    assert "\\footnote{A note chapter five defines, edited.}" in " ".join(tex.split())
+    assert (tex, warnings) == scratch_build(book)
+    edit(book, CHAPTER, replace(f"{LOOSE[:-1]}[^shared].", LOOSE))
+    tex, stages, warnings = cached_build(book)
+    assert "reuse" in stages
+    assert [w for w in warnings if "shared" in w[2] and w[0].endswith(other)]
+    assert (tex, warnings) == scratch_build(book)

@@ -45,7 +45,7 @@ from .diagnostics import (
 from .errors import BookbuildError
 
 STATE_KIND = "state"
-STATE_VERSION = 1
+STATE_VERSION = 2
 #: The LaTeX comment that starts a chapter's part of the .tex (and ends the one before).
 TEX_MARK = "% bookbuild:chapter "
 TEX_END = "% bookbuild:chapter-end"
@@ -233,7 +233,10 @@ def record_full_build(
 ) -> None:
     """Keep what a later chapter rebuild needs from this full build (nothing when the .tex
     cannot be cut at the chapter markers)."""
+    from .read import reading_texts
+
     labels = [c.label for c in chapters]
+    texts, lent = reading_texts(chapters)
     split = split_tex(tex, labels)
     per_chapter = split_blocks(data["blocks"], labels)
     if split is None or len(per_chapter) != len(labels) or len(ids) != len(labels):
@@ -249,7 +252,7 @@ def record_full_build(
         entries.append(
             {
                 "label": chapter.label,
-                "text": chapter.text,
+                "text": texts[index],  # as pandoc read it (with definitions from elsewhere)
                 "tex": pieces[index],
                 "facts": facts,
                 "cites": cites,
@@ -261,6 +264,7 @@ def record_full_build(
         "version": STATE_VERSION,
         "settings": settings,
         "metadata": metadata,
+        "lent": sorted(lent),
         "head": head,
         "tail": tail,
         "chapters": entries,
@@ -317,6 +321,7 @@ class _Context:
         state: dict[str, Any],
         metadata: str,
         modules: list[Any],
+        lent: set[str],
     ):
         from .read import read_texts
 
@@ -325,6 +330,7 @@ class _Context:
         self.state = state
         self.metadata = metadata
         self.modules = modules
+        self.lent = lent
         meta_entry = read_texts([metadata], cache, batches=False)[0]
         self.meta_doc = meta_entry["doc"]
         self.has_refs = any(e["facts"]["refs"] for e in state["chapters"])
@@ -352,7 +358,7 @@ def _filtered_chapter(
     entries = state["chapters"]
     entry = read_texts([chapter.text], context.cache)[0]
     blocks = entry["doc"]["blocks"]
-    warnings = chapter_warnings(chapter, entry["warnings"], context.metadata)
+    warnings = chapter_warnings(chapter, entry["warnings"], context.metadata, context.lent)
     if not chapter.text.strip():
         warnings.append(
             Diagnostic("warning", "chapter is empty", display_path(chapter.chapter.path))
@@ -451,9 +457,9 @@ def _render(context: _Context, index: int, versions: list[ChapterText]) -> list[
     return renders
 
 
-def changed_chapters(state: dict[str, Any], chapters: list[ChapterText]) -> list[int]:
-    """Indexes of the chapters whose text differs from the state's."""
-    return [i for i, c in enumerate(chapters) if c.text != state["chapters"][i]["text"]]
+def changed_chapters(state: dict[str, Any], texts: list[str]) -> list[int]:
+    """Indexes of the chapters whose text (as pandoc reads it) differs from the state's."""
+    return [i for i, text in enumerate(texts) if text != state["chapters"][i]["text"]]
 
 
 def rebuild(
@@ -478,16 +484,21 @@ def rebuild(
     lazy = [Path(getattr(m, "__file__", "?")).stem for m in modules if not _incremental(m)]
     if lazy:
         raise NotReusable(f"filter {', '.join(lazy)} does not declare INCREMENTAL = True")
-    changed = changed_chapters(state, chapters)
+    from .read import reading_texts
+
+    texts, lent = reading_texts(chapters)
+    if state["lent"] != sorted(lent):
+        raise NotReusable("the footnotes chapters share changed")
+    changed = changed_chapters(state, texts)
     if len(changed) > max(1, int(len(chapters) * MAX_CHANGED_SHARE)):
         raise NotReusable(f"{len(changed)} chapters changed")
     entries = state["chapters"]
     warnings = [Diagnostic(**w) for w in state["warnings"]]
     if changed:
-        context = _Context(config, cache, state, metadata, modules)
+        context = _Context(config, cache, state, metadata, modules, lent)
     for index in changed:
         entry = entries[index]
-        new = chapters[index]
+        new = ChapterText(chapters[index].chapter, chapters[index].label, texts[index])
         # The old text is rendered too, unless its LaTeX already came from such a render.
         versions = (
             [new] if "alone" in entry else [ChapterText(new.chapter, new.label, entry["text"]), new]

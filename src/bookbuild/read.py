@@ -7,8 +7,9 @@ are made unique across chapters the way pandoc does for one document (``question
 ``questions-1``). Identifiers the author wrote (``{#sec:x}``) are left alone, so a duplicate
 stays visible to the cross-reference filter.
 
-Known difference from reading the assembled file in one go: a footnote or link reference
-must be defined in the chapter that uses it (or, for the title page, anywhere).
+As when pandoc reads the assembled file in one go, a footnote (``[^key]``) or a reference
+link (``[text][label]``) may be defined in another chapter: a chapter is read with the
+definitions it uses from elsewhere appended (see :func:`reading_texts`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ from .pandoc import READER, pandoc_path, read_markdown_json, run_pandoc
 
 _NOTE_DEFINITION = re.compile(r"^\[\^[^\]\s]+\]:")
 _EXPLICIT_ID = re.compile(r"\{[^}\n]*#([^\s}]+)")
+_NOTE_USE = re.compile(r"\[\^([^\]\s]+)\]")
+#: ``[label]: url`` (up to three spaces in; not a footnote), and a title on the next line.
+_LINK_DEFINITION = re.compile(
+    r"^ {0,3}\[(?!\^)([^\]\n]+)\]:[ \t]*\S[^\n]*(?:\n[ \t]+[\"'(][^\n]*)?", re.M
+)
+_BRACKETED = re.compile(r"\[([^\[\]\n]+)\]")
 
 
 def note_definitions(text: str) -> list[str]:
@@ -50,6 +57,56 @@ def note_definitions(text: str) -> list[str]:
         else:
             index += 1
     return found
+
+
+def _note_key(definition: str) -> str:
+    return definition[2 : definition.index("]")]
+
+
+def _link_label(label: str) -> str:
+    """A reference link label as Markdown matches it: case and spacing do not count."""
+    return " ".join(label.split()).casefold()
+
+
+def reading_texts(chapters: list[ChapterText]) -> tuple[list[str], set[str]]:
+    """Each chapter's text as pandoc reads it: with the footnote and reference-link
+    definitions it uses but does not hold, taken from the first chapter that holds them.
+    Also the keys of the notes lent that way (their chapter must not call them unused)."""
+    notes: list[dict[str, str]] = []
+    links: list[dict[str, str]] = []
+    first_note: dict[str, str] = {}
+    first_link: dict[str, str] = {}
+    for chapter in chapters:
+        own_notes = {_note_key(d): d for d in reversed(note_definitions(chapter.text))}
+        own_links = {
+            _link_label(m.group(1)): m.group(0).strip()
+            for m in reversed(list(_LINK_DEFINITION.finditer(chapter.text)))
+        }
+        notes.append(own_notes)
+        links.append(own_links)
+        for key, definition in own_notes.items():
+            first_note.setdefault(key, definition)
+        for label, definition in own_links.items():
+            first_link.setdefault(label, definition)
+    texts: list[str] = []
+    lent: set[str] = set()
+    for chapter, own_notes, own_links in zip(chapters, notes, links, strict=True):
+        used_notes = [
+            k for k in dict.fromkeys(_NOTE_USE.findall(chapter.text)) if k not in own_notes
+        ]
+        used_links = [
+            label
+            for label in dict.fromkeys(_link_label(m) for m in _BRACKETED.findall(chapter.text))
+            if label not in own_links
+        ]
+        borrowed = [first_note[k] for k in used_notes if k in first_note]
+        borrowed += [first_link[label] for label in used_links if label in first_link]
+        lent.update(k for k in used_notes if k in first_note)
+        if borrowed:
+            texts.append(chapter.text.rstrip("\n") + "\n\n" + "\n\n".join(borrowed) + "\n")
+        else:
+            texts.append(chapter.text)
+    return texts, lent
 
 
 def metadata_markdown(config: BookConfig, chapters: list[ChapterText]) -> str:
@@ -184,13 +241,15 @@ def make_ids_unique(
             used.add(ident)
 
 
-def chapter_warnings(chapter: ChapterText, warnings: list[str], metadata: str) -> list[Diagnostic]:
+def chapter_warnings(
+    chapter: ChapterText, warnings: list[str], metadata: str, lent: set[str]
+) -> list[Diagnostic]:
     """pandoc's warnings on reading a chapter, located at their line of the chapter file."""
     found = []
     for text in warnings:
         unused = _UNUSED_NOTE.search(text)
-        if unused and f"[^{unused.group(1)}]" in metadata:
-            continue  # a title-page note: used by the metadata
+        if unused and (f"[^{unused.group(1)}]" in metadata or unused.group(1) in lent):
+            continue  # a title-page note, or one another chapter uses
         line = _AT_LINE.search(text)
         found.append(
             Diagnostic(
@@ -220,12 +279,13 @@ def read_book_json(
     """
     metadata = metadata_markdown(config, chapters)
     meta_entry = read_texts([metadata], cache, batches=False)[0]
-    chapter_entries = read_texts([c.text for c in chapters], cache)
+    texts, lent = reading_texts(chapters)
+    chapter_entries = read_texts(texts, cache)
     warnings = [Diagnostic("warning", clean_warning(w)) for w in meta_entry["warnings"]]
     per_chapter: list[tuple[set[str], list[Any]]] = []
     for chapter, entry in zip(chapters, chapter_entries, strict=True):
         per_chapter.append((explicit_ids(chapter.text), entry["doc"]["blocks"]))
-        warnings += chapter_warnings(chapter, entry["warnings"], metadata)
+        warnings += chapter_warnings(chapter, entry["warnings"], metadata, lent)
     as_read = [header_ids(chapter_blocks) for _, chapter_blocks in per_chapter]
     make_ids_unique(per_chapter)
     if ids is not None:
