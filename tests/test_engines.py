@@ -117,3 +117,24 @@ def test_a_failed_pass_leaves_the_aux_files_as_they_were(copy_book) -> None:
     result = build(config, progress=Progress(quiet=True))
     assert [p.rule for p in result.passes] == ["xelatex"]
     assert "Fixed closing words" in squash(" ".join(pdf_pages(result.pdf)))
+
+
+def test_a_document_that_never_settles_stops_after_five_passes_with_a_warning(
+    copy_book,
+) -> None:
+    """Each pass writes the count of passes into the .aux: it never settles."""
+    config = load_config(copy_book("minimal"))
+    chapter = config.book_dir / "two.md"
+    counting = r"""
+```{=latex}
+\makeatletter
+\ifdefined\bbpasses\else\gdef\bbpasses{0}\fi
+\immediate\write\@auxout{\gdef\string\bbpasses{\the\numexpr\bbpasses+1\relax}}
+\makeatother
+```
+"""
+    chapter.write_text(chapter.read_text() + counting)
+    progress = Progress(quiet=True)
+    result = build(config, progress=progress)
+    assert [p.rule for p in result.passes] == ["xelatex"] * 5
+    assert any("after 5 passes" in w.message for w in progress.warnings)

@@ -459,6 +459,14 @@ def compile_pdf(
         raise LatexError(
             diagnostic.message, exc.log_text, exc.log_path, diagnostics=[diagnostic]
         ) from None
+    if not result.settled:
+        progress.warn(
+            Diagnostic(
+                "warning",
+                f"LaTeX still changed its .aux after {len(result.passes)} passes: page numbers "
+                "or references may be off (a reference whose page moves as it is printed?)",
+            )
+        )
     if progress.verbose and result.log.is_file():
         for box in overfull_boxes(result.log.read_text(errors="replace"), tex, sources):
             for line in box.lines():

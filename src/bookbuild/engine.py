@@ -57,6 +57,7 @@ class EngineResult:
     pdf: Path
     log: Path
     passes: list[EnginePass] = field(default_factory=list)
+    settled: bool = True  # False: the .aux still changed after MAX_PASSES passes
 
     @property
     def pages(self) -> int | None:
@@ -208,6 +209,7 @@ def run_engine(
     pdf = workdir / (stem + ".pdf")
     saved = reread_files(workdir, stem)
     before = saved
+    settled = True
     while True:
         start = time.perf_counter()
         old_pdf = _file_stamp(pdf)
@@ -226,10 +228,13 @@ def run_engine(
         if engine == "tectonic":
             break
         after = reread_files(workdir, stem)
-        if _settled(before, after) or len(passes) >= MAX_PASSES:
+        if _settled(before, after):
+            break
+        if len(passes) >= MAX_PASSES:
+            settled = False
             break
         before = after
-    return EngineResult(pdf=pdf, log=log, passes=passes)
+    return EngineResult(pdf=pdf, log=log, passes=passes, settled=settled)
 
 
 def latex_failure(log: Path, output: str) -> LatexError:
