@@ -270,3 +270,14 @@ def test_a_note_defined_in_another_chapter(book: Path) -> None:
     assert "reuse" in stages
     assert [w for w in warnings if "shared" in w[2] and w[0].endswith(other)]
     assert (tex, warnings) == scratch_build(book)
+
+
+def test_every_chapter_of_the_real_book_is_rebuilt_alone_and_right(real_book: Path) -> None:
+    """The book's first user: a paragraph appended to each of its chapters in turn."""
+    cached_build(real_book)
+    names = [c.name for c in load_config(real_book).chapters]
+    for name in names:
+        edit(real_book, name, append(f"\n\nA paragraph appended to {name}.\n"))
+        tex, stages, warnings = cached_build(real_book)
+        assert "chapters" in stages, name
+        assert (tex, warnings) == scratch_build(real_book), name
