@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import pdf_fingerprint
 from .errors import LatexError, ToolMissingError
 
 #: Debian packages that give bookbuild every engine and the LaTeX packages the book uses.
@@ -120,13 +121,17 @@ def engine_env(search_path: list[Path]) -> dict[str, str]:
     return env
 
 
+def _reread_paths(workdir: Path, stem: str) -> list[Path]:
+    """The files of job ``stem`` that a pass writes for the next one."""
+    return [p for p in workdir.glob(f"{stem}.*") if p.suffix not in NOT_REREAD and p.is_file()]
+
+
 def reread_files(workdir: Path, stem: str) -> dict[Path, bytes]:
     """The files of job ``stem`` that a pass writes for the next one, with their contents."""
     found = {}
-    for path in workdir.glob(f"{stem}.*"):
-        if path.suffix not in NOT_REREAD and path.is_file():
-            with contextlib.suppress(OSError):
-                found[path] = path.read_bytes()
+    for path in _reread_paths(workdir, stem):
+        with contextlib.suppress(OSError):
+            found[path] = path.read_bytes()
     return found
 
 
@@ -141,7 +146,7 @@ def _settled(before: dict[Path, bytes], after: dict[Path, bytes]) -> bool:
 
 def _restore(workdir: Path, stem: str, saved: dict[Path, bytes]) -> None:
     """Put the reread files back as they were before a failed pass."""
-    for path in reread_files(workdir, stem):
+    for path in _reread_paths(workdir, stem):
         if path not in saved:
             path.unlink(missing_ok=True)
     for path, data in saved.items():
@@ -182,14 +187,6 @@ def _run_once(
         raise
 
 
-def _file_stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
-
-
 def run_engine(
     engine: str,
     tex_path: Path,
@@ -212,7 +209,7 @@ def run_engine(
     settled = True
     while True:
         start = time.perf_counter()
-        old_pdf = _file_stamp(pdf)
+        old_pdf = pdf_fingerprint(pdf)
         try:
             returncode = _run_once(command, workdir, env, on_output, output_lines)
         except BaseException:
@@ -222,7 +219,7 @@ def run_engine(
         passes.append(done)
         if on_pass:
             on_pass(done)
-        if returncode != 0 or _file_stamp(pdf) in (None, old_pdf):  # failed, or no pages
+        if returncode != 0 or pdf_fingerprint(pdf) in (None, old_pdf):  # failed, or no pages
             _restore(workdir, stem, saved)
             raise latex_failure(log, "".join(output_lines))
         if engine == "tectonic":
