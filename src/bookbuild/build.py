@@ -44,7 +44,7 @@ from .diagnostics import (
 )
 from .engine import EnginePass, EngineResult, required_programs, run_engine
 from .errors import BookbuildError, LatexError, PandocError, StrictWarningsError
-from .filters import load_filter, run_filters
+from .filters import filterlib, load_filter, run_filters
 from .pandoc import doc_to_json, pandoc_path, run_pandoc
 
 
@@ -200,20 +200,11 @@ def number_front_matter_in_roman(doc: Any) -> None:
 
     if not doc.get_metadata("toc", False):
         return
-    roman = pf.MetaBlocks(
-        pf.RawBlock(
-            "\\PassOptionsToPackage{pdfpagelabels=false}{hyperref}\n"
-            "\\AtBeginDocument{\\pagenumbering{roman}}",
-            "latex",
-        )
+    filterlib().add_header_include(
+        doc,
+        "\\PassOptionsToPackage{pdfpagelabels=false}{hyperref}\n"
+        "\\AtBeginDocument{\\pagenumbering{roman}}",
     )
-    includes = doc.metadata.content.get("header-includes")
-    if includes is None:
-        doc.metadata["header-includes"] = pf.MetaList(roman)
-    elif isinstance(includes, pf.MetaList):
-        includes.append(roman)
-    else:
-        doc.metadata["header-includes"] = pf.MetaList(includes, roman)
     doc.content.insert(0, pf.RawBlock("\\clearpage\\pagenumbering{arabic}", "latex"))
 
 

@@ -44,6 +44,17 @@ def builtin_filters_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "filters"
 
 
+def filterlib() -> ModuleType:
+    """The helpers bookbuild's filters share (``filters/_filterlib.py``), for the preamble
+    code bookbuild adds itself the way the filters do."""
+    folder = str(builtin_filters_dir())
+    if folder not in sys.path:
+        sys.path.append(folder)
+    import _filterlib
+
+    return _filterlib
+
+
 def resolve_filter(name: str, book_dir: Path) -> Path | None:
     """Path of filter ``name``: a path relative to the book, ``<book>/filters``,
     ``<book>/../filters``, then bookbuild's own. None if not found."""
