@@ -8,7 +8,6 @@ Lines are found by searching the chapter's text (:mod:`bookbuild.locate`).
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,10 +17,9 @@ from urllib.parse import unquote
 
 import yaml
 
-from .assemble import chapter_marker
-from .config import BookConfig, config_path_for, display_path, load_config
-from .diagnostics import Diagnostic
-from .errors import (
+from ..config import BookConfig, config_path_for, load_config
+from ..diagnostics import Diagnostic, did_you_mean
+from ..errors import (
     EXIT_BUILD_FAILED,
     EXIT_CONFIG,
     EXIT_OK,
@@ -29,6 +27,9 @@ from .errors import (
     BookbuildError,
     ConfigError,
 )
+from ..markers import panflute_label, split_at_chapters
+from ..paths import display_path
+from ..syntax import CROSSREF_ID, LEADING_LABEL, NOTE_DEFINITION, NOTE_USE
 from .locate import Source, cite_pattern, heading_pattern, label_pattern
 
 # -- the loaded book -----------------------------------------------------------------------
@@ -120,24 +121,21 @@ def bib_keys(path: Path) -> dict[str, tuple[str, int]]:
 
 def load_book(config: BookConfig) -> Book:
     """Read the chapters and parse the assembled book once with pandoc (no filters)."""
-    import panflute as pf
-
-    from .build import assemble, read_document
+    from ..pandoc import load_json
+    from ..stages.assemble import assemble
+    from ..stages.read import read_book
 
     assembled = assemble(config)
-    doc, _ = read_document(assembled, config)
+    data, _ = read_book(config, assembled.chapters, None)
+    doc = load_json(data)
     meta_path = _metadata_path(config)
     metadata = Source(meta_path, meta_path.read_text(encoding="utf-8"))
     chapters = [Source(c.chapter.path, c.text) for c in assembled.chapters]
-    by_marker = {
-        chapter_marker(c.label): s for c, s in zip(assembled.chapters, chapters, strict=True)
-    }
-    blocks: list[tuple[Source, list[Any]]] = []
-    for block in doc.content:
-        if isinstance(block, pf.RawBlock) and block.text in by_marker:
-            blocks.append((by_marker[block.text], []))
-        elif blocks:
-            blocks[-1][1].append(block)
+    by_label = {c.label: s for c, s in zip(assembled.chapters, chapters, strict=True)}
+    blocks: list[tuple[Source, list[Any]]] = [
+        (by_label[label], own)
+        for label, own in split_at_chapters(list(doc.content), panflute_label, list(by_label))
+    ]
     bib: dict[str, tuple[str, int]] = {}
     for path in config.bibliography:
         for key, place in bib_keys(path).items():
@@ -150,13 +148,6 @@ def load_book(config: BookConfig) -> Book:
 
 
 # -- the checks ----------------------------------------------------------------------------
-
-CROSSREF = re.compile(r"(?i)(sec|fig|tbl|eq|lst):")
-
-
-def _did_you_mean(word: str, candidates: list[str], prefix: str = "") -> str:
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    return f"; did you mean '{prefix}{close[0]}'?" if close else ""
 
 
 def check_citations(book: Book) -> list[Diagnostic]:
@@ -172,7 +163,7 @@ def check_citations(book: Book) -> list[Diagnostic]:
         for citation in elem.citations:
             key = citation.id
             cited.add(key)
-            if CROSSREF.match(key) or key == "*":
+            if CROSSREF_ID.match(key) or key == "*":
                 continue
             pattern = cite_pattern(key)
             if not book.has_bibliography:
@@ -180,7 +171,7 @@ def check_citations(book: Book) -> list[Diagnostic]:
             elif key not in book.bib:
                 message = (
                     f"citation '@{key}' not found in {bib_names}"
-                    f"{_did_you_mean(key, list(book.bib), '@')}"
+                    f"{did_you_mean(key, list(book.bib), '@')}"
                 )
             else:
                 book.locate(source, pattern)  # claim this occurrence
@@ -193,10 +184,6 @@ def check_citations(book: Book) -> list[Diagnostic]:
                     Diagnostic("info", f"bibliography entry '{key}' is never cited", file, line)
                 )
     return found
-
-
-_NOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:", re.M)
-_NOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -218,12 +205,12 @@ def check_footnotes(book: Book) -> list[Diagnostic]:
     refs: dict[str, tuple[Source, int]] = {}
     defs: dict[str, tuple[Source, int]] = {}
     for text in _strings(book.config.metadata):
-        for match in _NOTE_REF.finditer(text):
+        for match in NOTE_USE.finditer(text):
             note = match.group(1)
             lines = book.metadata.lines_of(re.escape(match.group(0)))
             refs.setdefault(note, (book.metadata, lines[0] if lines else 1))
     for source in book.chapters:
-        definitions = list(_NOTE_DEF.finditer(source.masked))
+        definitions = list(NOTE_DEFINITION.finditer(source.masked))
         at_definition = {m.end() - 1 for m in definitions}  # the ':' after each [^id]
         for match in definitions:
             note, line = match.group(1), source.line_at(match.start())
@@ -235,7 +222,7 @@ def check_footnotes(book: Book) -> list[Diagnostic]:
                 found.append(Diagnostic("warning", message, source.label, line))
             else:
                 defs[note] = (source, line)
-        for match in _NOTE_REF.finditer(source.masked):
+        for match in NOTE_USE.finditer(source.masked):
             if match.end() not in at_definition:
                 refs.setdefault(match.group(1), (source, source.line_at(match.start())))
     for note, (source, line) in refs.items():
@@ -249,9 +236,6 @@ def check_footnotes(book: Book) -> list[Diagnostic]:
     return found
 
 
-_TEXT_LABEL = re.compile(r"^\{#((?:sec|fig|tbl|eq|lst):[^\s}]+)")
-
-
 def check_crossrefs(book: Book) -> list[Diagnostic]:
     """``@fig:x`` with no ``{#fig:x}`` in the book; a label defined twice (both errors)."""
     import panflute as pf
@@ -260,9 +244,9 @@ def check_crossrefs(book: Book) -> list[Diagnostic]:
     labels: dict[str, tuple[str, int]] = {}
     refs: list[tuple[Source, str]] = []
     for source, elem in book.elements():
-        in_text = _TEXT_LABEL.match(elem.text) if isinstance(elem, pf.Str) else None
+        in_text = LEADING_LABEL.match(elem.text) if isinstance(elem, pf.Str) else None
         label = in_text.group(1) if in_text else getattr(elem, "identifier", "") or ""
-        if CROSSREF.match(label):
+        if CROSSREF_ID.match(label):
             where, line = book.locate(source, label_pattern(label))
             if label in labels:
                 first = "{}:{}".format(*labels[label])
@@ -271,7 +255,7 @@ def check_crossrefs(book: Book) -> list[Diagnostic]:
             else:
                 labels[label] = (where.label, line)
         if isinstance(elem, pf.Cite):
-            refs += [(source, c.id) for c in elem.citations if CROSSREF.match(c.id)]
+            refs += [(source, c.id) for c in elem.citations if CROSSREF_ID.match(c.id)]
     for source, written in refs:
         prefix, _, name = written.partition(":")
         label = f"{prefix.lower()}:{name}"
@@ -281,7 +265,7 @@ def check_crossrefs(book: Book) -> list[Diagnostic]:
             continue
         message = (
             f"unknown cross-reference '@{written}': no {{#{label}}} in the book"
-            f"{_did_you_mean(label, list(labels), '@')}"
+            f"{did_you_mean(label, list(labels), '@')}"
         )
         found.append(book.diagnostic(source, pattern, "error", message))
     return found
@@ -330,7 +314,7 @@ def check_links(book: Book) -> list[Diagnostic]:
             book.locate(source, pattern)
             continue
         message = (
-            f"link to '#{target}': no heading has that id{_did_you_mean(target, sorted(ids), '#')}"
+            f"link to '#{target}': no heading has that id{did_you_mean(target, sorted(ids), '#')}"
         )
         found.append(book.diagnostic(source, pattern, "warning", message))
     return found
