@@ -199,5 +199,6 @@ def write_report(
         "warnings": [w.to_json() for w in (result.warnings if result else progress.warnings)],
         "errors": [d.to_json() for d in (error.diagnostics if error else [])],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    with output_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

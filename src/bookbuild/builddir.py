@@ -74,7 +74,7 @@ def clean(config: BookConfig) -> list[Path]:
 
 def _advice(exc: OSError) -> str:
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-        return "a file stands where a folder is needed: remove or rename it"
+        return "remove or rename it: the build needs a folder there"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "make it writable, or write elsewhere (--output, build.output in book.yaml)"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -92,22 +92,24 @@ def _culprit(path: Path) -> Path:
     return path
 
 
-def output_error(exc: OSError) -> OutputError:
-    """The one-line error for an OSError in the build directory: the path and what to do."""
+def output_error(exc: OSError, writing: Path | None = None) -> OutputError:
+    """The one-line error for an OSError in the build directory: the path and what to do
+    (``writing``: the file being written, when the error does not name one)."""
     name = exc.filename2 if exc.filename2 is not None else exc.filename
-    if name is None:
+    path = Path(os.fsdecode(name)) if name is not None else writing
+    if path is None:
         return OutputError(f"build failed: {exc.strerror or exc}; {_advice(exc)}")
-    path = Path(os.fsdecode(name))
+    reason = exc.strerror or str(exc)
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-        path = _culprit(path)
-    return OutputError(f"{display_path(path)}: {exc.strerror or exc}; {_advice(exc)}")
+        path, reason = _culprit(path), "a file, not a folder"
+    return OutputError(f"{reason}; {_advice(exc)}", file=display_path(path))
 
 
 @contextlib.contextmanager
-def output_errors() -> Iterator[None]:
-    """Turn an OSError in the body (writing the build directory or an output file) into
-    :class:`~bookbuild.errors.OutputError`: one line, exit 1, no traceback."""
+def output_errors(writing: Path | None = None) -> Iterator[None]:
+    """Turn an OSError in the body (writing the build directory or an output file,
+    ``writing``) into :class:`~bookbuild.errors.OutputError`: one line, exit 1, no traceback."""
     try:
         yield
     except OSError as exc:
-        raise output_error(exc) from None
+        raise output_error(exc, writing) from None

@@ -85,7 +85,7 @@ def _write_text(text: str, output: Path | None) -> None:
         return
     from .builddir import output_errors
 
-    with output_errors():
+    with output_errors(output):
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
 
