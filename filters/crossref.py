@@ -45,8 +45,8 @@ KINDS = ("sec", "fig", "tbl", "eq")
 #: A chapter alone is numbered as in the book from ``doc.bookbuild_crossref_context``.
 INCREMENTAL = True
 #: A crossref citation id: kind, optionally capitalised, then the label's name.
-REF_ID = re.compile(r"^(sec|fig|tbl|eq|Sec|Fig|Tbl|Eq):(.+)$")
-LABEL_ID = re.compile(r"^(sec|fig|tbl|eq):.+$")
+REF_ID = re.compile(rf"^({'|'.join(k for kind in KINDS for k in (kind, kind.capitalize()))}):(.+)$")
+LABEL_ID = re.compile(rf"^({'|'.join(KINDS)}):.+$")
 #: ``{#eq:name}`` after display math, possibly followed by punctuation.
 EQ_LABEL = re.compile(r"^\{#(eq:[^\s{}]+)\}(.*)$")
 #: ``{#tbl:name}`` left in a table caption (pandoc before 3.? keeps it as text).

@@ -54,3 +54,16 @@ def test_a_source_marker_gives_back_its_file_and_line() -> None:
     assert text.startswith("% ")  # a LaTeX comment: it prints nothing
     assert markers.src_place(text) == ("book/sub dir/x:y.md", 262)
     assert markers.src_place("% some other comment") is None
+
+
+def test_the_crossref_filter_numbers_kinds_bookbuild_knows() -> None:
+    """bookbuild's own patterns (check, preview) know every kind the filter numbers;
+    listings (``lst``) are checked and previewed, not numbered by the filter."""
+    import crossref
+
+    from bookbuild.syntax import CROSSREF_KINDS
+
+    assert set(CROSSREF_KINDS) - set(crossref.KINDS) == {"lst"}
+    for kind in crossref.KINDS:
+        assert crossref.REF_ID.match(f"{kind.capitalize()}:x")
+        assert crossref.LABEL_ID.match(f"{kind}:x")
