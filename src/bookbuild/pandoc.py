@@ -108,11 +108,6 @@ def load_json(data: dict[str, Any]) -> Any:
     return pf.load(io.StringIO(json.dumps(data)))
 
 
-def dump_json(doc: Any) -> dict[str, Any]:
-    """A panflute Doc as pandoc's JSON (parsed): :func:`load_json` backwards."""
-    return dict(json.loads(doc_to_json(doc)))
-
-
 def write_format(
     doc: Any, to: str, args: list[str] | None = None, cwd: Path | None = None
 ) -> PandocResult:

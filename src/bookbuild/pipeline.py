@@ -7,6 +7,7 @@ book's document, a chapter alone in the book's context, or the previewed chapter
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ def typeset(
     citations around a chapter written alone; a preview's citeproc pass)."""
     with _stage(progress, "filters", ", ".join(p.stem for p in config.filters)):
         done = [transform(document, config, modules) for document in documents]
-    to_write = [before_write(t) if before_write else t.data for t in done]
+    to_write = [json.dumps(before_write(t)) if before_write else t.text for t in done]
 
     def write(index: int) -> tuple[str, list[Diagnostic]]:
         return write_latex(to_write[index], config, documents[index].sources, citeproc)

@@ -8,6 +8,8 @@ and the chapters get their .tex marks; then it is pandoc JSON again, for the wri
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from ..diagnostics import Diagnostic, SourceText, diagnostic_from_text, find_in_
 from ..errors import BookbuildError
 from ..filters import filterlib, load_filter, run_filters
 from ..markers import panflute_label, src_marker, tex_mark
-from ..pandoc import dump_json, load_json
+from ..pandoc import doc_to_json, load_json
 
 
 @dataclass
@@ -34,12 +36,17 @@ class Document:
 
 @dataclass
 class Transformed:
-    """The document ready for the writer (pandoc JSON), the filters' warnings, and what the
-    cross-reference filter exported (labels and counters per chapter, for chapter rebuilds)."""
+    """The document ready for the writer (pandoc JSON text, and parsed when asked), the
+    filters' warnings, and what the cross-reference filter exported (labels and counters
+    per chapter, for chapter rebuilds)."""
 
-    data: dict[str, Any]
+    text: str
     warnings: list[Diagnostic]
     crossref_export: dict[str, Any] | None = None
+
+    @functools.cached_property
+    def data(self) -> dict[str, Any]:
+        return dict(json.loads(self.text))
 
 
 def transform(document: Document, config: BookConfig, modules: list[Any]) -> Transformed:
@@ -57,7 +64,7 @@ def transform(document: Document, config: BookConfig, modules: list[Any]) -> Tra
     export = getattr(doc, "crossref_export", None)
     finish_metadata(doc, config)
     insert_tex_marks(doc)
-    return Transformed(dump_json(doc), warnings, export)
+    return Transformed(doc_to_json(doc), warnings, export)
 
 
 def insert_tex_marks(doc: Any) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from ..config import BookConfig
 from ..diagnostics import Diagnostic, SourceText, pandoc_diagnostic
 from ..errors import PandocError
@@ -25,13 +22,13 @@ def latex_args(config: BookConfig, citeproc: bool = True) -> list[str]:
 
 
 def write_latex(
-    data: dict[str, Any], config: BookConfig, sources: dict[str, SourceText], citeproc: bool = True
+    doc_json: str, config: BookConfig, sources: dict[str, SourceText], citeproc: bool = True
 ) -> tuple[str, list[Diagnostic]]:
     """The LaTeX of a document in pandoc JSON, and pandoc's warnings located in ``sources``."""
     try:
         result = run_pandoc(
             ["--from", "json", "--to", "latex", *latex_args(config, citeproc)],
-            json.dumps(data),
+            doc_json,
             cwd=config.book_dir,
         )
     except PandocError as exc:
