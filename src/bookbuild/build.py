@@ -98,7 +98,9 @@ def make_latex(
         for c in assembled.chapters
         if not c.text.strip()
     ]
-    (done,) = typeset([Document(book, assembled.sources)], config, modules, progress=progress)
+    document = Document(json.dumps(book), assembled.sources)
+    del book  # the panflute Doc stands for it from here
+    (done,) = typeset([document], config, modules, progress=progress)
     warnings += done.warnings
     for warning in warnings:
         progress.warn(warning)

@@ -369,7 +369,7 @@ def _chapter_alone(context: _Context, index: int, chapter: ChapterText) -> _Chap
                 if label["where"] != chapter.label
             },
         }
-    return _Chapter(Document(data, sources, filter_context), ids, warnings)
+    return _Chapter(Document(json.dumps(data), sources, filter_context), ids, warnings)
 
 
 def _render(context: _Context, index: int, versions: list[ChapterText]) -> list[ChapterRender]:

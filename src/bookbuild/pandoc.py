@@ -101,11 +101,11 @@ def doc_to_json(doc: Any) -> str:
     return out.getvalue()
 
 
-def load_json(data: dict[str, Any]) -> Any:
-    """A panflute Doc of a document in pandoc's JSON (parsed)."""
+def load_json(doc_json: str) -> Any:
+    """A panflute Doc of a document in pandoc's JSON."""
     import panflute as pf
 
-    return pf.load(io.StringIO(json.dumps(data)))
+    return pf.load(io.StringIO(doc_json))
 
 
 def write_format(

@@ -341,7 +341,7 @@ def _preview(
         return data
 
     document = Document(
-        preview_document(book, chosen, config, aux),
+        json.dumps(preview_document(book, chosen, config, aux)),
         assembled.sources,
         {"bookbuild_external_labels": external},
     )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -113,7 +114,7 @@ def load_book(config: BookConfig) -> Book:
 
     assembled = assemble(config)
     data, _ = read_book(config, assembled.chapters, None)
-    doc = load_json(data)
+    doc = load_json(json.dumps(data))
     meta_path = _metadata_path(config)
     metadata = Source(meta_path, meta_path.read_text(encoding="utf-8"))
     chapters = [Source(c.chapter.path, c.text) for c in assembled.chapters]

@@ -25,11 +25,11 @@ from ..pandoc import doc_to_json, load_json
 
 @dataclass
 class Document:
-    """Chapters on their way to LaTeX: pandoc JSON holding each chapter after its marker,
-    the files they came from, and context for the filters (set as attributes of the Doc,
-    e.g. ``bookbuild_crossref_context``)."""
+    """Chapters on their way to LaTeX: pandoc JSON (text: one object, however large the book)
+    holding each chapter after its marker, the files they came from, and context for the
+    filters (set as attributes of the Doc, e.g. ``bookbuild_crossref_context``)."""
 
-    data: dict[str, Any]
+    text: str
     sources: dict[str, SourceText]
     context: dict[str, Any] = field(default_factory=dict)
 
@@ -52,7 +52,7 @@ class Transformed:
 def transform(document: Document, config: BookConfig, modules: list[Any]) -> Transformed:
     """Source markers, the filters, the image check, the finished metadata and the .tex
     chapter marks; a missing or unusable image is an error here, before LaTeX runs."""
-    doc = load_json(document.data)
+    doc = load_json(document.text)
     mark_block_sources(doc, document.sources)
     for name, value in document.context.items():
         setattr(doc, name, value)
