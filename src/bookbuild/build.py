@@ -156,7 +156,12 @@ def apply_filters(
     """Stage 3: the configured filters, in-process, in order."""
     if modules is None:
         modules = [load_filter(path) for path in config.filters]
-    return run_filters(doc, modules, output_format)
+    doc = run_filters(doc, modules, output_format)
+    if output_format == "latex":  # fonts for every character (issue 14)
+        from .fonts import setup_fonts
+
+        setup_fonts(doc, config)
+    return doc
 
 
 def finish_metadata(doc: Any, config: BookConfig) -> None:
