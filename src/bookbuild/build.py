@@ -501,6 +501,7 @@ def build(
     workdir = work_dir(config)
     with build_lock(workdir):
         result = compile_pdf(tex, config, config.engine, workdir, progress, assembled.sources)
+        warnings += engine_font_warnings(result, assembled.sources, progress, strict)
         install_pdf(result.pdf, target)
     write_stamp(
         stamp_path,
@@ -517,6 +518,23 @@ def build(
     return BuildResult(
         pdf=target, warnings=warnings, passes=result.passes, seconds=seconds, pages=result.pages
     )
+
+
+def engine_font_warnings(
+    result: EngineResult, sources: dict[str, SourceText], progress: Progress, strict: bool
+) -> list[Diagnostic]:
+    """Characters the engine's log says it had no glyph for (issue 14), as warnings."""
+    from .fonts import log_warnings
+
+    found = (
+        log_warnings(result.log.read_text(errors="replace"), sources)
+        if result.log.is_file()
+        else []
+    )
+    for warning in found:
+        progress.warn(warning)
+    fail_on_warnings(found, strict)
+    return found
 
 
 def page_count(pages: int | None) -> str:

@@ -482,21 +482,36 @@ def setup_fonts(doc: Any, config: Any) -> FontPlan:
 # --------------------------------------------------------------------------- the log
 
 _MISSING = re.compile(
-    r"^Missing character: There is no (.+?) \(U\+([0-9A-F]{4,6})\) in font (.+?)!?$", re.M
+    r"^Missing character: There is no .+? \(U\+([0-9A-F]{4,6})\) in font ([^!\n]+?)!?$", re.M
 )
 
 
-def log_warnings(log: str, places: dict[str, Place]) -> list[str]:
-    """The engine's "Missing character" lines, once per character, at its first use."""
+def log_warnings(log: str, sources: dict[str, Any]) -> list[Any]:
+    """The engine's "Missing character" lines (TeX Live's xelatex and lualatex), one warning
+    per character at the chapter line of its first use: a safety net under the planning
+    above. Characters no installed font has were reported before LaTeX ran and are skipped."""
+    from .diagnostics import Diagnostic
+
     out = []
     seen = set()
+    chapters = [s for s in sources.values() if s.label.endswith(".md")]
     for match in _MISSING.finditer(log):
-        char = chr(int(match.group(2), 16))
+        char = chr(int(match.group(1), 16))
         if char in seen or ignorable(char):
             continue
         seen.add(char)
-        place = places.get(char)
-        where = f"{place.file}:{place.line}: " if place and place.line else ""
-        font = match.group(3).split("/")[0].strip()
-        out.append(f"{where}font {font} has no {describe(char)}: it is missing from the PDF")
+        if fallback_for(char, None) is None:
+            continue  # no font has it: warned before LaTeX ran
+        font = match.group(2).split("/")[0].split(":")[0].strip().strip('"')
+        message = f"font {font} has no {describe(char)}: it is missing from the PDF"
+        for source in chapters:
+            index = source.text.find(char)
+            if index >= 0:
+                line = source.text.count("\n", 0, index) + 1
+                out.append(
+                    Diagnostic("warning", message, source.display, line, source.lines[line - 1])
+                )
+                break
+        else:
+            out.append(Diagnostic("warning", message))
     return out
