@@ -229,3 +229,28 @@ def test_engine_log_missing_characters_map_to_the_chapter_line() -> None:
     if found:
         assert (found[0].file, found[0].line) == ("book/a.md", 3)
         assert "U+2153 ⅓" in found[0].message
+
+
+@needs_fonts
+def test_check_reports_the_characters_pdf_warns_about(tmp_path: Path) -> None:
+    from bookbuild.check import check
+
+    config_path = book_with(tmp_path, "# Odd\n\nFine: ⅓ 🌳 Ω.\n\nNot fine: 🫠.\n")
+    report = check(config_path)
+    glyphs = [d for d in report.diagnostics if "U+" in d.message]
+    assert [(Path(d.file or "").name, d.line, d.severity) for d in glyphs] == [
+        ("odd.md", 5, "warning")
+    ]
+    assert "U+1FAE0 🫠" in glyphs[0].message
+    assert report.exit_code(strict=True) == 5
+
+
+@pytest.mark.latex
+@needs_fonts
+def test_persian_book_under_lualatex(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """luaotfload and babel: the same book, right to left and shaped, no font named."""
+    result = built(tmp_path_factory, "persian", "lualatex")
+    assert "Missing character" not in engine_log(result)
+    text = arabic_text(result.pdf, 2)
+    assert sum("ARABIC" in unicodedata.name(c, "") for c in text) > 1000
+    assert any(name.startswith("NotoNaskhArabic") for name in embedded_fonts(result.pdf))

@@ -29,6 +29,7 @@ from .errors import (
     BookbuildError,
     ConfigError,
 )
+from .fonts import check_glyphs
 from .locate import Source, cite_pattern, heading_pattern, label_pattern
 
 # -- the loaded book -----------------------------------------------------------------------
@@ -475,6 +476,7 @@ CHECKS: tuple[Callable[[Book], list[Diagnostic]], ...] = (
     check_raw_latex,
     check_list_indent,
     check_empty_sections,
+    check_glyphs,  # characters no font has (issue 14)
 )
 
 

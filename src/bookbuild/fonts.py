@@ -515,3 +515,11 @@ def log_warnings(log: str, sources: dict[str, Any]) -> list[Any]:
         else:
             out.append(Diagnostic("warning", message))
     return out
+
+
+def check_glyphs(book: Any) -> list[Any]:
+    """``bookbuild check``: the characters ``pdf`` will warn about (no LaTeX run)."""
+    from .diagnostics import diagnostic_from_text
+
+    plan = plan_fonts(book.doc, book.config, book_characters(book.doc, book.config))
+    return [diagnostic_from_text(w) for w in missing_warnings(plan)]
