@@ -254,3 +254,17 @@ def test_persian_book_under_lualatex(tmp_path_factory: pytest.TempPathFactory) -
     text = arabic_text(result.pdf, 2)
     assert sum("ARABIC" in unicodedata.name(c, "") for c in text) > 1000
     assert any(name.startswith("NotoNaskhArabic") for name in embedded_fonts(result.pdf))
+
+
+@pytest.mark.latex
+@needs_fonts
+def test_a_chapter_edit_that_needs_a_new_font_rebuilds_the_preamble(tmp_path: Path) -> None:
+    """A character new to the book after an edit still gets its font (chapter rebuilds
+    compare the chapter's preamble alone, which the fallback fonts are part of)."""
+    config_path = book_with(tmp_path, "# Odd\n\nA tree 🌳.\n")
+    build(load_config(config_path), progress=Progress(quiet=True))
+    chapter = config_path.parent / "part" / "odd.md"
+    chapter.write_text("# Odd\n\nA tree 🌳 and a rocket 🚀 and Ωmega.\n", encoding="utf-8")
+    result = build(load_config(config_path), progress=Progress(quiet=True))
+    assert "Missing character" not in engine_log(result)
+    assert "🚀 and Ωmega" in squash(" ".join(pdf_pages(result.pdf)))

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import json
 import re
 import shutil
 import subprocess
@@ -231,11 +232,17 @@ def document_chapters(doc: Any, config: Any) -> list[Path]:
 
 
 def book_characters(doc: Any, config: Any) -> dict[str, Place]:
-    """Every printable character of the document's chapters and metadata, with its first use."""
+    """Every printable character of the document (its text and metadata, as the filters left
+    them), with its first use in the chapter files (else book.yaml)."""
     from .config import display_path
 
+    wanted = {
+        char for char in set(json.dumps(doc.to_json(), ensure_ascii=False)) if not ignorable(char)
+    }
     places: dict[str, Place] = {}
     for path in [*document_chapters(doc, config), config.config_path]:  # first use wins
+        if len(places) == len(wanted):
+            break
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -244,12 +251,9 @@ def book_characters(doc: Any, config: Any) -> dict[str, Place]:
             text = "\n".join(
                 line if not line.lstrip().startswith("#") else "" for line in text.splitlines()
             )
-        for char, place in first_uses(text, display_path(path)).items():
-            if not ignorable(char):
-                places.setdefault(char, place)
-    for char in set(str(doc.get_metadata())):  # metadata files, titles of included data
-        if char not in places and not ignorable(char):
-            places[char] = Place(display_path(config.config_path), 0)
+        places.update(first_uses(text, display_path(path), wanted - places.keys()))
+    for char in wanted - places.keys():  # made by a filter, or from a metadata file
+        places[char] = Place(display_path(config.config_path), 0)
     for char in LATEX_CHARACTERS:
         places.setdefault(char, Place("", 0))
     return places
