@@ -143,6 +143,8 @@ def test_persian_book_reads_right_to_left(persian: BuildResult) -> None:
         ["pdftotext", "-f", "2", str(persian.pdf), "-"], capture_output=True, text=True
     ).stdout
     assert "\u202b" in raw
+    # A Latin phrase inside the Persian reads left to right, its words in order.
+    assert "(One Hundred Years of Solitude)" in raw
     assert any(0xFE70 <= ord(c) <= 0xFEFF for c in raw)
     embedded = embedded_fonts(persian.pdf)
     assert any(name.startswith("NotoNaskhArabic") for name in embedded)

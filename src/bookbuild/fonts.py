@@ -76,6 +76,7 @@ CJK_FONTS = {
     "ja": "Noto Serif CJK JP",
     "ko": "Noto Serif CJK KR",
 }
+RTL_LANGUAGES = {"fa", "ar", "ur", "ps", "ckb", "sd", "ug", "he", "yi"}
 #: Arabic-script languages: the zero-width non-joiner joins no letters, it is no hyphen point.
 ARABIC_SCRIPT = {"fa", "ar", "ur", "ps", "ckb", "sd", "ug"}
 #: Characters LaTeX prints itself (list labels): given a font like the text's, never warned.
@@ -452,6 +453,51 @@ def apply_plan(doc: Any, plan: FontPlan) -> None:
         filterlib().add_header_include(doc, xetex_preamble(plan))
 
 
+def _latin_word(elem: Any) -> bool:
+    import panflute as pf
+
+    return isinstance(elem, pf.Str) and any(script(c) == "LATIN" for c in elem.text)
+
+
+def keep_latin_phrases_left_to_right(doc: Any) -> None:
+    """In a right-to-left book under xelatex, a phrase of several Latin words (a title in
+    parentheses) is one left-to-right run, as the Unicode bidi algorithm shows it; XeTeX
+    would otherwise set its words right to left. (lualatex's babel does this itself.)"""
+    import panflute as pf
+
+    def visit(elem: Any, doc: Any) -> None:
+        content = getattr(elem, "content", None)
+        if not isinstance(elem, pf.Block | pf.Inline) or content is None:
+            return
+        items = list(content)
+        if not items or not isinstance(items[0], pf.Inline):
+            return
+        out: list[Any] = []
+        index = 0
+        changed = False
+        while index < len(items):
+            end = index
+            if _latin_word(items[index]):
+                probe = index
+                while probe + 2 < len(items) and isinstance(items[probe + 1], pf.Space):
+                    if not _latin_word(items[probe + 2]):
+                        break
+                    probe += 2
+                end = probe
+            if end > index:
+                out += [pf.RawInline("\\beginL{}", "latex"), *items[index : end + 1]]
+                out.append(pf.RawInline("\\endL{}", "latex"))
+                changed = True
+                index = end + 1
+            else:
+                out.append(items[index])
+                index += 1
+        if changed:
+            elem.content = out
+
+    doc.walk(visit)
+
+
 def missing_warnings(plan: FontPlan) -> list[str]:
     """One ``file:line: message`` per character no font (or pdflatex) can print."""
     out = []
@@ -476,6 +522,8 @@ def setup_fonts(doc: Any, config: Any) -> FontPlan:
     places = book_characters(doc, config)
     plan = plan_fonts(doc, config, places)
     apply_plan(doc, plan)
+    if plan.engine == "xelatex" and language(doc).split("-")[0] in RTL_LANGUAGES:
+        keep_latin_phrases_left_to_right(doc)
     warnings = getattr(doc, "bookbuild_warnings", None)
     if isinstance(warnings, list):
         warnings.extend(missing_warnings(plan))
