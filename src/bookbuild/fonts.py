@@ -1,26 +1,26 @@
 """Every glyph lands: fonts for every character the book uses, picked before LaTeX runs.
 
 bookbuild knows the whole text before the engine does. :func:`setup_fonts` collects the
-characters of the chapters in the document (with the file and line of each one's first use),
-asks fontconfig which installed font has each (``fc-list`` with charsets: one call, about
-20 ms, so nothing is cached on disk), and writes the preamble that sends each character the
-main font lacks to a font that has it:
+characters of the document as the filters left it (located at the chapter line of their
+first use), asks fontconfig which installed font has each (``fc-list`` with charsets: one
+call, about 20 ms, so nothing is cached on disk), and writes the preamble that sends each
+character the main font lacks to a font that has it:
 
 - xelatex (and Tectonic): a ``\\newfontfamily`` per fallback font and XeTeX inter-character
   classes, so a run of such characters is set in its font (no active characters: commands,
-  math, bookmarks and verbatim are not touched); CJK text goes to xeCJK, which also breaks
-  its lines;
+  math, bookmarks and verbatim are not touched); CJK text breaks its lines by ICU's rules
+  (``\\XeTeXlinebreaklocale``);
 - lualatex: luaotfload's ``fallback`` feature on the main font (pandoc's ``mainfontfallback``);
-- pdflatex: the characters its UTF-8 input cannot print are warnings, as before the build
-  fails or drops them.
+- pdflatex: the characters its UTF-8 input cannot print are warnings (the build then fails
+  on the first, as it did before).
 
 A main language written in another script (``lang: fa``, ``ar``, ``he``, ``ru``, ``el``,
 ``zh``, ``ja``, ``ko`` …) gets a Noto main font (or CJK font) unless the author named one;
 pandoc's template then loads babel, which sets right-to-left text with ``dir: rtl``.
 
 A character no installed font has is a warning at the chapter line where it is first used,
-e.g. ``book/ch1.md:12: warning: no installed font has U+E000 '\ue000': it is missing from
-the PDF``. The engine's own "Missing character" lines are mapped the same way
+e.g. ``book/ch1.md:12: warning: no installed font has U+1FAE0 🫠: it is missing from the
+PDF``. The engine's own "Missing character" lines are mapped the same way
 (:func:`log_warnings`), as a safety net.
 
 The fonts come from Debian: fonts-noto-core, fonts-noto-cjk and fonts-symbola (emoji in
@@ -501,6 +501,8 @@ def keep_latin_phrases_left_to_right(doc: Any) -> None:
 def missing_warnings(plan: FontPlan) -> list[str]:
     """One ``file:line: message`` per character no font (or pdflatex) can print."""
     out = []
+    absent = [f for f in ("Noto Serif", "Noto Serif CJK SC", "Symbola") if find_font(f) is None]
+    hint = f" (install the fonts: apt-get install {FONT_PACKAGES})" if absent else ""
     for char, place in sorted(plan.missing.items(), key=lambda i: (i[1].file, i[1].line, i[0])):
         if not place.file:  # a character LaTeX adds, not the author
             continue
@@ -512,6 +514,7 @@ def missing_warnings(plan: FontPlan) -> list[str]:
         else:
             out.append(
                 f"{where}: no installed font has {describe(char)}: it is missing from the PDF"
+                + hint
             )
     return out
 
