@@ -249,6 +249,24 @@ def test_check_reports_the_characters_pdf_warns_about(tmp_path: Path) -> None:
 
 @pytest.mark.latex
 @needs_fonts
+def test_scripts_book_under_lualatex(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """luaotfload's fallback fonts, and CJK paragraphs that wrap."""
+    result = built(tmp_path_factory, "scripts", "lualatex")
+    log = engine_log(result)
+    assert "Missing character" not in log and "Overfull \\hbox" not in log
+    # NFKC: luaotfload's ToUnicode maps some ideographs to their compatibility twins
+    # (北 as U+F963), which copy and paste then yields too.
+    text = unicodedata.normalize("NFKC", squash(" ".join(pdf_pages(result.pdf))))
+    for sample in SCRIPTS_SAMPLES:
+        wanted = unicodedata.normalize("NFKC", sample).replace(" ", "")
+        assert wanted in text.replace(" ", ""), sample
+    page = next(p for p in pdf_pages(result.pdf) if "印刷术是" in p)
+    lines = [line for line in page.splitlines() if sum(fonts.is_cjk(ord(c)) for c in line) > 5]
+    assert len(lines) >= 5
+
+
+@pytest.mark.latex
+@needs_fonts
 def test_persian_book_under_lualatex(tmp_path_factory: pytest.TempPathFactory) -> None:
     """luaotfload and babel: the same book, right to left and shaped, no font named."""
     result = built(tmp_path_factory, "persian", "lualatex")

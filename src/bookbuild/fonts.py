@@ -10,7 +10,8 @@ character the main font lacks to a font that has it:
   classes, so a run of such characters is set in its font (no active characters: commands,
   math, bookmarks and verbatim are not touched); CJK text breaks its lines by ICU's rules
   (``\\XeTeXlinebreaklocale``);
-- lualatex: luaotfload's ``fallback`` feature on the main font (pandoc's ``mainfontfallback``);
+- lualatex: luaotfload's ``fallback`` feature on the main font (pandoc's ``mainfontfallback``),
+  and a break point between two CJK characters (luatexja would be a 330 MB package);
 - pdflatex: the characters its UTF-8 input cannot print are warnings (the build then fails
   on the first, as it did before).
 
@@ -514,6 +515,41 @@ def keep_latin_phrases_left_to_right(doc: Any) -> None:
     doc.walk(visit)
 
 
+#: CJK punctuation no line may start with, and that no line may end with (kinsoku).
+NO_BREAK_BEFORE = set("、。，．・：；？！）」』】〉》〕｝ー…ぁぃぅぇぉっゃゅょァィゥェォッャュョ")
+NO_BREAK_AFTER = set("（「『【〈《〔｛")
+#: Stretchable nothing: a place a line may break between two CJK characters (lualatex).
+CJK_BREAK = "\\hskip0pt plus 0.1em\\relax{}"
+
+
+def allow_cjk_line_breaks(doc: Any) -> None:
+    """Under lualatex without luatexja, a line may break between two CJK characters (but
+    not before closing or after opening punctuation): without it a paragraph of Chinese is
+    one overfull line."""
+    import panflute as pf
+
+    def visit(elem: Any, doc: Any) -> Any:
+        if not isinstance(elem, pf.Str) or not any(is_cjk(ord(c)) for c in elem.text):
+            return None
+        pieces: list[Any] = []
+        current = ""
+        for char in elem.text:
+            if (
+                current
+                and is_cjk(ord(char))
+                and is_cjk(ord(current[-1]))
+                and char not in NO_BREAK_BEFORE
+                and current[-1] not in NO_BREAK_AFTER
+            ):
+                pieces += [pf.Str(current), pf.RawInline(CJK_BREAK, "latex")]
+                current = ""
+            current += char
+        pieces.append(pf.Str(current))
+        return pieces if len(pieces) > 1 else None
+
+    doc.walk(visit)
+
+
 def missing_warnings(plan: FontPlan) -> list[str]:
     """One ``file:line: message`` per character no font (or pdflatex) can print."""
     out: list[str] = []
@@ -545,6 +581,8 @@ def setup_fonts(doc: Any, config: Any) -> FontPlan:
     apply_plan(doc, plan)
     if plan.engine == "xelatex" and language(doc).split("-")[0] in RTL_LANGUAGES:
         keep_latin_phrases_left_to_right(doc)
+    if plan.engine == "lualatex" and plan.cjkfont and doc.get_metadata("CJKmainfont", None) is None:
+        allow_cjk_line_breaks(doc)
     warnings = getattr(doc, "bookbuild_warnings", None)
     if isinstance(warnings, list):
         warnings.extend(missing_warnings(plan))
