@@ -62,7 +62,7 @@ tex-engine:
 	@missing=""; for p in $(TEX_PROGRAMS); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	for f in $(FONT_FILES); do test -f $$f || missing="$$missing $$(basename $$f)"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
-	echo "TeX Live is missing ($$missing ) - installing: apt-get install $(APT_PACKAGES)"; \
+	echo "TeX Live or fonts missing ($$missing ) - installing: apt-get install $(APT_PACKAGES)"; \
 	if [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
 	else \
