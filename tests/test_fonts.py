@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from bookbuild import fonts
-from bookbuild.build import BuildResult, Progress, build, make_latex
+from bookbuild.build import BuildResult, build, make_latex
 from bookbuild.config import load_config, with_engine
 from bookbuild.errors import StrictWarningsError
+from bookbuild.progress import Progress
 
 from .conftest import BOOKS, pdf_pages, squash
 

@@ -41,6 +41,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .diagnostics import Diagnostic, diagnostic_from_text
+from .filters import filterlib
+from .markers import panflute_label
+from .paths import display_path
+
 #: Debian packages with the fonts below.
 FONT_PACKAGES = "fonts-noto-core fonts-noto-cjk fonts-symbola"
 
@@ -223,17 +228,8 @@ def first_uses(text: str, display: str, chars: set[str] | None = None) -> dict[s
 
 def document_chapters(doc: Any, config: Any) -> list[Path]:
     """The chapter files of a document, from the markers assembly left in it."""
-    import panflute as pf
-
-    from .diagnostics import CHAPTER_MARK
-
-    paths = []
-    for block in doc.content:
-        if isinstance(block, pf.RawBlock) and block.format == "html":
-            match = CHAPTER_MARK.match(block.text.strip())
-            if match:
-                paths.append(config.source_root / match.group("label"))
-    return paths
+    labels = (panflute_label(block) for block in doc.content)
+    return [config.source_root / label for label in labels if label is not None]
 
 
 def book_characters(doc: Any, config: Any) -> dict[str, Place]:
@@ -245,8 +241,6 @@ def book_characters(doc: Any, config: Any) -> dict[str, Place]:
     itself: chapter rebuilds render the chapter's old and new texts that way and compare
     their preambles, so a character new to the book forces a full build.
     """
-    from .config import display_path
-
     paths = document_chapters(doc, config)
     texts: list[tuple[Path, str]] = []
     for path in [*paths, config.config_path]:
@@ -452,8 +446,6 @@ def apply_plan(doc: Any, plan: FontPlan) -> None:
     """Put the plan into the document's metadata (pandoc's variables) and preamble."""
     import panflute as pf
 
-    from .filters import filterlib
-
     if plan.set_mainfont:
         doc.metadata["mainfont"] = pf.MetaString(plan.mainfont)
     if language(doc).split("-")[0] in ARABIC_SCRIPT:  # pandoc would hyphenate at every ZWNJ
@@ -601,8 +593,6 @@ def log_warnings(log: str, sources: dict[str, Any]) -> list[Any]:
     """The engine's "Missing character" lines (TeX Live's xelatex and lualatex), one warning
     per character at the chapter line of its first use: a safety net under the planning
     above. Characters no installed font has were reported before LaTeX ran and are skipped."""
-    from .diagnostics import Diagnostic
-
     out = []
     seen = set()
     chapters = [s for s in sources.values() if s.label.endswith(".md")]
@@ -630,7 +620,5 @@ def log_warnings(log: str, sources: dict[str, Any]) -> list[Any]:
 
 def check_glyphs(book: Any) -> list[Any]:
     """``bookbuild check``: the characters ``pdf`` will warn about (no LaTeX run)."""
-    from .diagnostics import diagnostic_from_text
-
     plan = plan_fonts(book.doc, book.config, book_characters(book.doc, book.config))
     return [diagnostic_from_text(w) for w in missing_warnings(plan)]
