@@ -37,7 +37,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, name: str, engine: str) -> B
 
 
 def engine_log(result: BuildResult) -> str:
-    logs = list(result.pdf.parent.glob(".*/*.log"))
+    logs = list(result.pdf.parent.glob(".*/**/*.log"))  # build/.xelatex, preview/.work/…
     assert logs, "the engine left no log"
     return "\n".join(log.read_text(errors="replace") for log in logs)
 
@@ -289,3 +289,25 @@ def test_a_chapter_edit_that_needs_a_new_font_rebuilds_the_preamble(tmp_path: Pa
     result = build(load_config(config_path), progress=Progress(quiet=True))
     assert "Missing character" not in engine_log(result)
     assert "🚀 and Ωmega" in squash(" ".join(pdf_pages(result.pdf)))
+
+
+@pytest.mark.latex
+@needs_fonts
+def test_a_preview_gets_the_fallback_fonts_and_the_warnings(tmp_path: Path) -> None:
+    """``pdf --chapter`` typesets through the same pipeline: the previewed chapter's emoji
+    is printed, and a character no font has fails --strict with no preview PDF written."""
+    from bookbuild.preview import preview
+
+    config_path = book_with(tmp_path, "# Odd\n\nA rocket 🚀 and Ωmega.\n")
+    result = preview(load_config(config_path), ["odd"], Progress(quiet=True))
+    assert "Missing character" not in engine_log(result)
+    assert "rocket 🚀 and Ωmega" in squash(" ".join(pdf_pages(result.pdf)))
+    (config_path.parent / "part" / "odd.md").write_text(
+        "# Odd\n\nA rocket 🚀,\nthen 🫠.\n", encoding="utf-8"
+    )
+    result.pdf.unlink()
+    with pytest.raises(StrictWarningsError) as caught:
+        preview(load_config(config_path), ["odd"], Progress(quiet=True), strict=True)
+    found = [d for d in caught.value.diagnostics if "U+1FAE0" in d.message]
+    assert [(Path(d.file or "").name, d.line) for d in found] == [("odd.md", 4)]
+    assert not result.pdf.exists()
