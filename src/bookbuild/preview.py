@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import BuildResult, book_cache, fail_on_warnings
+from .build import BuildResult, book_cache, engine_font_warnings, fail_on_warnings
 from .builddir import build_lock, install_pdf, output_errors
 from .config import ENGINES, BookConfig
 from .diagnostics import Diagnostic, diagnostic_from_text
@@ -366,6 +366,7 @@ def _preview(
         result = compile_pdf(
             tex, _named(config, name), config.engine, workdir, progress, assembled.sources
         )
+        warnings += engine_font_warnings(result, assembled.sources, progress, strict)
         install_pdf(result.pdf, target)
     seconds = time.perf_counter() - start
     progress.done(seconds, target, result.pages)

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..diagnostics import Diagnostic, did_you_mean
+from ..fonts import check_glyphs
 from ..paths import display_path
 from ..syntax import CROSSREF_ID, LEADING_LABEL, NOTE_DEFINITION, NOTE_USE
 from .book import Book
@@ -326,4 +327,5 @@ CHECKS: tuple[Callable[[Book], list[Diagnostic]], ...] = (
     check_raw_latex,
     check_list_indent,
     check_empty_sections,
+    check_glyphs,  # characters no font has (issue 14)
 )

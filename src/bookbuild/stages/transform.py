@@ -19,6 +19,7 @@ from ..config import ENGINES, BookConfig
 from ..diagnostics import Diagnostic, SourceText, diagnostic_from_text, find_in_source
 from ..errors import BookbuildError
 from ..filters import filterlib, load_filter, run_filters
+from ..fonts import setup_fonts
 from ..markers import panflute_label, src_marker, tex_mark
 from ..pandoc import doc_to_json, load_json
 
@@ -57,6 +58,7 @@ def transform(document: Document, config: BookConfig, modules: list[Any]) -> Tra
     for name, value in document.context.items():
         setattr(doc, name, value)
     doc = apply_filters(doc, config, "latex", modules)
+    setup_fonts(doc, config)  # fonts for every character (issue 14); warns on the doc
     warnings = [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
     errors = image_errors(doc, config, document.sources)
     if errors:
