@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .config import BookConfig, Chapter, display_path
+from .dialects.cells import normalise_cells
 from .errors import BookbuildError
 
 #: A chapter larger than this is almost surely not prose (a 300-page book is ~0.5 MB in all).
@@ -66,7 +67,8 @@ def read_chapters(config: BookConfig) -> list[ChapterText]:
                 file=shown,
                 line=line,
             ) from None
-        texts.append(ChapterText(chapter, label, text.removeprefix("\ufeff")))
+        # knitr/Quarto cell fences -> fenced code pandoc reads (same lines; dialects/cells.py)
+        texts.append(ChapterText(chapter, label, normalise_cells(text.removeprefix("\ufeff"))))
     return texts
 
 

@@ -156,6 +156,9 @@ def apply_filters(
     """Stage 3: the configured filters, in-process, in order."""
     if modules is None:
         modules = [load_filter(path) for path in config.filters]
+    import panflute as pf  # the book's folder, for filters that read files in it (_variables.yml)
+
+    doc.metadata["bookbuild-book-dir"] = pf.MetaString(str(config.book_dir))
     return run_filters(doc, modules, output_format)
 
 
