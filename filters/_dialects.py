@@ -328,9 +328,8 @@ def _caption_text(value: Any) -> str | None:
     return str(value)
 
 
-KABLE_CAPTION = re.compile(
-    r"\bkable\s*\((?:[^()]|\([^()]*\))*?\bcaption\s*=\s*(['\"])(.*?)\1", re.S
-)
+#: ``kable(..., caption = "…")``: knitr makes a table labelled ``tab:<chunk label>``.
+KABLE_CAPTION = re.compile(r"\bkable\s*\((?:.|\n)*?\bcaption\s*=\s*(['\"])(.*?)\1", re.S)
 
 
 @dataclass

@@ -93,6 +93,8 @@ class State:
         self.appendix_files: list[str] = []
         self.section_prefix = "Section"
         self.chapter_prefix = "Chapter"
+        self.appendix_prefix = "Appendix"
+        self.appendix_ids: set[str] = set()
 
 
 # ---------------------------------------------------------------------------- settings
@@ -120,6 +122,7 @@ def _crossref_settings(doc: pf.Doc, state: State) -> None:
     if "chapters" in options:
         put("chapters", pf.MetaBool(bool(options["chapters"])))
     state.section_prefix = str(options.get("sec-prefix") or "Section")
+    state.appendix_prefix = str(options.get("appendix-title") or "Appendix")
     state.chapter_prefix = str(options.get("ch-prefix") or "Chapter")
     for kind, (prefix, _, _) in THEOREMS.items():
         if options.get(f"{prefix}-title"):
@@ -135,6 +138,10 @@ def _theorem_kind(div: pf.Div) -> str | None:
     return "proof" if "proof" in div.classes else ("remark" if "remark" in div.classes else None)
 
 
+def _appendix_file(place: Place, state: State) -> bool:
+    return any(place.file.endswith(name) for name in state.appendix_files) if place.file else False
+
+
 def _collect(doc: pf.Doc, state: State) -> None:
     def visit(elem: pf.Element, _doc: pf.Doc) -> None:
         ident = getattr(elem, "identifier", "")
@@ -144,6 +151,13 @@ def _collect(doc: pf.Doc, state: State) -> None:
             state.headers.setdefault(elem.identifier, elem)
 
     doc.walk(visit)
+    place, appendix = Place(), False
+    for block in doc.content:  # the chapters after the appendices start print "Appendix A"
+        if place.track(block) or not isinstance(block, pf.Header) or block.level != 1:
+            continue
+        appendix = appendix or "appendix" in block.classes or _appendix_file(place, state)
+        if appendix and block.identifier:
+            state.appendix_ids.add(block.identifier)
     if not state.latex:
         state.numbers = heading_numbers(doc)
     state.theorems.collect(doc, _theorem_kind)
@@ -189,7 +203,13 @@ def _own_ref(cit: pf.Citation, doc: pf.Doc, state: State) -> list[pf.Inline]:
         words = (
             ""
             if bare or cit.prefix
-            else (state.chapter_prefix if header.level == 1 else state.section_prefix)
+            else (
+                state.section_prefix
+                if header.level > 1
+                else state.appendix_prefix
+                if ident in state.appendix_ids
+                else state.chapter_prefix
+            )
         )
         ref = heading_reference(doc, header, state.numbers.get(ident, ""), words)
     elif kind == "thm" and ident in state.theorems.kinds:
@@ -356,8 +376,8 @@ def _div(elem: pf.Div, doc: pf.Doc, state: State) -> Any:
 
 def _header(elem: pf.Header, doc: pf.Doc, state: State) -> Any:
     starts = "appendix" in elem.classes and elem.level == 1
-    if not starts and state.appendix_files and elem.level == 1:
-        starts = any(state.place.file.endswith(name) for name in state.appendix_files)
+    if not starts and elem.level == 1:
+        starts = _appendix_file(state.place, state)
     if starts and not state.appendix_started:
         state.appendix_started = True
         return [pf.RawBlock("\\appendix", format="latex"), elem] if state.latex else None
@@ -549,6 +569,21 @@ def _paragraph(elem: pf.Para | pf.Plain, doc: pf.Doc, state: State) -> Any:
     return None
 
 
+def _image_path(elem: pf.Image, doc: pf.Doc, state: State) -> None:
+    """Quarto resolves an image against its chapter's folder, bookbuild against the book's:
+    a path that only works from the chapter is rewritten relative to the book."""
+    url = elem.url
+    if not url or "://" in url or url.startswith(("/", "data:", "#")) or not state.place.file:
+        return
+    root = book_dir(doc).resolve()
+    if (root / url).exists():
+        return
+    chapter_dir = (root.parent / state.place.file).parent
+    candidate = (chapter_dir / url).resolve()
+    if candidate.is_file() and candidate.is_relative_to(root):
+        elem.url = candidate.relative_to(root).as_posix()
+
+
 # ---------------------------------------------------------------------------- filter
 
 
@@ -579,6 +614,8 @@ def action(elem: pf.Element, doc: pf.Doc) -> Any:
             elem.content = replaced
         if not isinstance(elem, pf.Header):
             return None
+    if isinstance(elem, pf.Image):
+        _image_path(elem, doc, state)
     if isinstance(elem, pf.Figure | pf.Table | pf.Image) and elem.identifier[:4] in (
         "fig-",
         "tbl-",
