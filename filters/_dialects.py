@@ -56,6 +56,25 @@ class Place:
 
     file: str = ""
     line: int = 0
+    root: Path | None = None  # the folder chapter labels are relative to (the book's parent)
+    texts: dict[str, list[str]] = field(default_factory=dict)
+
+    def line_of(self, needle: str) -> int:
+        """The line at or after the block's first line that holds ``needle`` (else the
+        block's line): a warning names the line the author wrote."""
+        if not (self.file and self.line and self.root and needle):
+            return self.line
+        if self.file not in self.texts:
+            try:
+                text = (self.root / self.file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = ""
+            self.texts[self.file] = text.split("\n")
+        lines = self.texts[self.file]
+        for number in range(self.line - 1, min(len(lines), self.line + 400)):
+            if needle in lines[number]:
+                return number + 1
+        return self.line
 
     def track(self, elem: pf.Element) -> bool:
         """Follow chapter and source markers; True if ``elem`` is one."""
@@ -78,8 +97,11 @@ class Place:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
-def warn_at(doc: pf.Doc, place: Place, message: str, prefix: str) -> None:
+def warn_at(doc: pf.Doc, place: Place, message: str, prefix: str, needle: str = "") -> None:
+    """A warning naming the file and line (the line holding ``needle`` when given)."""
     where = str(place)
+    if needle and place.file and place.line:
+        where = f"{place.file}:{place.line_of(needle)}"
     warn(doc, f"{where}: {message}" if where else message, prefix)
 
 
@@ -178,6 +200,10 @@ def _split_top(text: str, seps: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+class RCode(str):
+    """A knitr option value that is R code (``fig.cap = paste(...)``), not a literal."""
+
+
 def _r_value(text: str) -> Any:
     """A knitr option value: TRUE/FALSE, a quoted string, a number, else the R source."""
     text = text.strip()
@@ -192,7 +218,7 @@ def _r_value(text: str) -> Any:
     try:
         return float(text) if "." in text else int(text)
     except ValueError:
-        return text
+        return RCode(text)
 
 
 def parse_chunk_header(header: str) -> dict[str, Any]:
@@ -382,6 +408,11 @@ class CellRenderer:
                 kind, caption = "tbl", found.group(2)
         if kind:
             ident = self.ident_for(label, kind)
+        for key in ("fig-cap", "tbl-cap"):
+            if isinstance(opts.get(key), RCode) and kind:
+                warn(self.doc, f"{cell.place}: {key.replace('-', '.')} of cell '{label}' is R "
+                     "code, not run: the caption shows the code", self.prefix)  # fmt: skip
+                caption = "`" + str(opts[key]).replace("`", "") + "`"
         return CellPlan(cell, show, ident, kind, caption)
 
     def ident_for(self, label: str, kind: str) -> str:

@@ -31,6 +31,7 @@ from _dialects import (
     CellRenderer,
     Place,
     Theorems,
+    book_dir,
     convert_cells,
     heading_numbers,
     heading_reference,
@@ -60,7 +61,7 @@ class State:
     """Everything the filter knows during one run; lives on ``doc.bookdown``."""
 
     def __init__(self, doc: pf.Doc):
-        self.place = Place()
+        self.place = Place(root=book_dir(doc).parent)
         self.latex = is_latex(doc)
         self.cells = CellRenderer(doc, "bookdown", STDERR_PREFIX)
         self.theorems = Theorems(self.latex)
@@ -179,7 +180,7 @@ def _reference(label: str, doc: pf.Doc, state: State) -> list[pf.Inline]:
         return state.theorems.reference(label, with_title=False)
     if label in state.headers:
         return heading_reference(doc, state.headers[label], state.numbers.get(label, ""), "")
-    warn_at(doc, state.place, f"\\@ref({label}): no such label", STDERR_PREFIX)
+    warn_at(doc, state.place, f"\\@ref({label}): no such label", STDERR_PREFIX, f"@ref({label})")
     return [pf.Strong(pf.Str("??"))]
 
 
@@ -198,7 +199,8 @@ def _str(elem: pf.Str, doc: pf.Doc, state: State) -> Any:
         elif found.group(2) in state.text_refs:
             out.extend(_clone(x) for x in state.text_refs[found.group(2)])
         else:
-            warn_at(doc, state.place, f"(ref:{found.group(2)}) is not defined", STDERR_PREFIX)
+            warn_at(doc, state.place, f"(ref:{found.group(2)}) is not defined", STDERR_PREFIX,
+                    found.group(0))  # fmt: skip
             out.append(pf.Str(found.group(0)))
         position = found.end()
     if position < len(text):

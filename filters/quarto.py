@@ -28,6 +28,7 @@
 
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import panflute as pf
 import yaml
@@ -81,7 +82,7 @@ class State:
     """Everything the filter knows during one run; lives on ``doc.quarto``."""
 
     def __init__(self, doc: pf.Doc):
-        self.place = Place()
+        self.place = Place(root=book_dir(doc).parent)
         self.latex = is_latex(doc)
         self.cells = CellRenderer(doc, "quarto", STDERR_PREFIX)
         self.theorems = Theorems(self.latex)
@@ -225,7 +226,7 @@ def _own_ref(cit: pf.Citation, doc: pf.Doc, state: State) -> list[pf.Inline]:
             ref = [*lead_words, pf.Link(pf.Str(ident), url=f"#{ident}")]
     else:
         what = "not supported" if kind == "other" else "unknown"
-        warn_at(doc, state.place, f"reference @{cit.id}: {what}", STDERR_PREFIX)
+        warn_at(doc, state.place, f"reference @{cit.id}: {what}", STDERR_PREFIX, f"@{cit.id}")
         ref = [pf.Strong(pf.Str("??"))]
     if lead:
         lead = [*lead, pf.Str("\u00a0")]
@@ -457,7 +458,7 @@ def _shortcode(text: str, doc: pf.Doc, state: State) -> list[pf.Inline] | str:
                 return found
             where = "the metadata"
         warn_at(doc, state.place, f"{{{{< {name} {args[0]} >}}}}: no '{args[0]}' in {where}",
-                STDERR_PREFIX)  # fmt: skip
+                STDERR_PREFIX, args[0])  # fmt: skip
         return [pf.Strong(pf.Str("??"))]
     if name == "kbd" and args:
         return [pf.Code(" ".join(a for a in args if "=" not in a))]
@@ -465,7 +466,7 @@ def _shortcode(text: str, doc: pf.Doc, state: State) -> list[pf.Inline] | str:
         message = f"{{{{< include {' '.join(args)} >}}}} was not expanded before reading"
     else:
         message = f"shortcode {{{{< {text} >}}}} is not supported; left out"
-    warn_at(doc, state.place, message, STDERR_PREFIX)
+    warn_at(doc, state.place, message, STDERR_PREFIX, name)
     return []
 
 
@@ -569,6 +570,16 @@ def _paragraph(elem: pf.Para | pf.Plain, doc: pf.Doc, state: State) -> Any:
     return None
 
 
+def _target(elem: pf.Link | pf.Image, doc: pf.Doc, state: State) -> None:
+    """Shortcodes in a link's or image's target (pandoc percent-encodes them), and links to
+    labels the crossref filter now knows as ``fig:x``."""
+    if "%7B%7B%3C" in elem.url:
+        elem.url = _code_shortcodes(unquote(elem.url), doc, state)
+    found = REF_ID.match(elem.url[1:]) if elem.url.startswith("#") else None
+    if found and found["prefix"] in CROSSREF:
+        elem.url = f"#{found['prefix']}:{found['name']}"
+
+
 def _image_path(elem: pf.Image, doc: pf.Doc, state: State) -> None:
     """Quarto resolves an image against its chapter's folder, bookbuild against the book's:
     a path that only works from the chapter is rewritten relative to the book."""
@@ -614,6 +625,8 @@ def action(elem: pf.Element, doc: pf.Doc) -> Any:
             elem.content = replaced
         if not isinstance(elem, pf.Header):
             return None
+    if isinstance(elem, pf.Link | pf.Image):
+        _target(elem, doc, state)
     if isinstance(elem, pf.Image):
         _image_path(elem, doc, state)
     if isinstance(elem, pf.Figure | pf.Table | pf.Image) and elem.identifier[:4] in (
