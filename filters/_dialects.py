@@ -521,11 +521,12 @@ def convert_cells(doc: pf.Doc, place: Place, renderer: CellRenderer, text_refs: 
     for plan in plans:
         caption = first_inlines(next(read)) if plan.kind else []
         if plan.kind and not plan.label:
+            what = "figure" if plan.kind == "fig" else "table"
+            wanted = f"a {plan.kind}- label" if renderer.dialect == "quarto" else "a chunk label"
             warn(
                 doc,
-                f"{plan.cell.place}: cell '{renderer._label_text(plan)}' has a caption but no "
-                f"{plan.kind}- label: its {'figure' if plan.kind == 'fig' else 'table'} "
-                "is not numbered",
+                f"{plan.cell.place}: cell '{renderer._label_text(plan)}' has a caption but not "
+                f"{wanted}: its {what} cannot be referred to",
                 renderer.prefix,
             )
         replacements[id(plan.cell.elem)] = renderer.render(plan, caption)
