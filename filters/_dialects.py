@@ -21,7 +21,9 @@ LATEX_FORMATS = ("latex", "beamer")
 CELL = "bookbuild-cell"
 CELL_VERBATIM = "bookbuild-cell-verbatim"
 #: ``#|`` option lines (``//|`` in JavaScript/OJS, ``--|`` in SQL).
-OPTION_LINE = re.compile(r"^\s*(#\||//\||--\|)\s?(.*)$")
+OPTION_LINE = re.compile(r"^\s*(#\||//\||--\||%%\|)\s?(.*)$")
+#: ``knitr::include_graphics("images/x.png")``: the figure is a file the book already has.
+INCLUDE_GRAPHICS = re.compile(r"\binclude_graphics\s*\(\s*(?:path\s*=\s*)?(['\"])([^'\"]+)\1")
 #: Inline code that knitr or Quarto would run: `r expr`, `{r} expr`, `{python} expr`.
 INLINE_CELL = re.compile(r"^(?:\{(?P<braced>[A-Za-z]\w*)\}|(?P<r>r))\s+(?P<expr>\S.*)$", re.S)
 #: Cell engines and the language their code is shown in.
@@ -280,6 +282,7 @@ class Cell:
     code: str
     place: str
     verbatim: bool = False
+    chapter: str = ""  # the chapter file's label (as in bookbuild's markers)
 
 
 @dataclass
@@ -298,7 +301,7 @@ class CellStats:
             text += f" ({self.hidden} hidden by echo/include)"
         text += f"; {self.placeholders} figures from cells are placeholders"
         if self.images:
-            text += f" ({self.images} drawn from figures the tool left)"
+            text += f", {self.images} taken from image files already in the book"
         return text
 
 
@@ -319,7 +322,7 @@ def find_cells(doc: pf.Doc, place: Place) -> list[Cell]:
         options.update(extra)
         if verbatim:
             code = elem.text
-        cells.append(Cell(elem, engine, options, code, str(place), verbatim))
+        cells.append(Cell(elem, engine, options, code, str(place), verbatim, place.file))
 
     walk_located(doc, place, visit)
     return cells
@@ -398,6 +401,8 @@ class CellRenderer:
         evaluate = _truthy(opts.get("eval"))
         kind, ident = "", ""
         caption = _caption_text(opts.get("fig-cap"))
+        output = _truthy(opts.get("output")) and str(opts.get("results")).lower() != "hide"
+        evaluate = evaluate and output and str(opts.get("fig-show")).lower() != "hide"
         if include and evaluate and caption is not None:
             kind = "fig"
         elif include and evaluate and _caption_text(opts.get("tbl-cap")) is not None:
@@ -475,6 +480,7 @@ class CellRenderer:
     def figure(self, plan: CellPlan, caption: list[pf.Inline]) -> pf.Block:
         label = str(plan.cell.options.get("label") or "")
         found = self.images().get(f"{label}-1") if label else None
+        found = self.included_graphic(plan.cell) or found
         if found:
             self.stats.images += 1
             image = pf.Image(*[x for x in caption], url=found[0].as_posix())
@@ -483,6 +489,22 @@ class CellRenderer:
             self.stats.placeholders += 1
             content = self.placeholder(plan, "Figure")
         return pf.Figure(content, caption=pf.Caption(pf.Plain(*caption)), identifier=plan.label)
+
+    def included_graphic(self, cell: Cell) -> list[Path] | None:
+        """The file of ``knitr::include_graphics("…")`` (relative to the book or to the
+        chapter's folder, inside the book), as a path relative to the book."""
+        found = INCLUDE_GRAPHICS.search(cell.code)
+        if not found:
+            return None
+        root = self.root.resolve()
+        folders = [root]
+        if cell.chapter:
+            folders.append((root.parent / cell.chapter).parent)
+        for folder in folders:
+            path = (folder / found.group(2)).resolve()
+            if path.is_file() and path.is_relative_to(root):
+                return [path.relative_to(root)]
+        return None
 
     def table(self, plan: CellPlan, caption: list[pf.Inline]) -> pf.Block:
         self.stats.placeholders += 1

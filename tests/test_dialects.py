@@ -139,7 +139,7 @@ def test_quarto_cells(quarto: Built) -> None:
     assert "fig-residuals-1.png" in quarto.tex
     assert any(
         m == "5 code cells shown, not run (5 hidden by echo/include); 4 figures from cells are "
-        "placeholders (1 drawn from figures the tool left)"
+        "placeholders, 1 taken from image files already in the book"
         for m in quarto.warnings
     ), quarto.warnings
 
@@ -177,6 +177,10 @@ def test_bookdown_captions_and_text_references(bookdown: Built) -> None:
     assert "Table 2.2: Common distributions and their variances" in text
     assert "Figure 3.1: Means of 1000 samples of size 30 from Exp(1)" in text
     assert text.count("Figure from an R code cell, not run") == 3
+    # knitr::include_graphics("images/galton.png"): the book's own file, not a placeholder.
+    assert "gives the bell shape of Figure 2.2" in text
+    assert "Figure 2.2: A Galton board: balls fall through rows of pins" in text
+    assert "images/galton.png" in bookdown.tex
 
 
 def test_bookdown_theorems_parts_and_appendix(bookdown: Built) -> None:
@@ -200,8 +204,9 @@ def test_bookdown_cells(bookdown: Built) -> None:
     assert "means <- replicate(1000, mean(rexp(30)))" in text
     assert "Its mean, 10 * 0.3, is" in text
     assert (
-        "2 code cells shown, not run (3 hidden by echo/include); "
-        "4 figures from cells are placeholders" in bookdown.warnings
+        "2 code cells shown, not run (4 hidden by echo/include); "
+        "4 figures from cells are placeholders, 1 taken from image files already in the book"
+        in bookdown.warnings
     )
 
 
