@@ -96,6 +96,7 @@ class State:
         self.chapter_prefix = "Chapter"
         self.appendix_prefix = "Appendix"
         self.appendix_ids: set[str] = set()
+        self.aliases: dict[str, str] = {}  # subfigure id -> figure id
 
 
 # ---------------------------------------------------------------------------- settings
@@ -150,6 +151,13 @@ def _collect(doc: pf.Doc, state: State) -> None:
             state.labels.add(ident)
         if isinstance(elem, pf.Header) and elem.identifier:
             state.headers.setdefault(elem.identifier, elem)
+        if isinstance(elem, pf.Div) and elem.identifier.startswith("fig-"):
+            # Subfigures of a figure div: a reference to one prints the figure's number.
+            def inner(sub: pf.Element, _doc: pf.Doc) -> None:
+                if sub is not elem and getattr(sub, "identifier", "").startswith("fig-"):
+                    state.aliases[sub.identifier] = elem.identifier
+
+            elem.walk(inner)
 
     doc.walk(visit)
     place, appendix = Place(), False
@@ -174,8 +182,12 @@ def prepare(doc: pf.Doc) -> None:
 # ---------------------------------------------------------------------------- references
 
 
-def _ref_kind(ident: str) -> tuple[str, str] | None:
-    """("crossref"|"sec"|"thm"|"exr"|"callout", translated id) for a Quarto label, else None."""
+def _ref_kind(ident: str, aliases: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """("crossref"|"sec"|"thm"|"exr"|"other", translated id) for a Quarto label, else None
+    (``aliases``: subfigure -> its figure)."""
+    if aliases and ident[:1].lower() + ident[1:] in aliases:
+        target = aliases[ident[:1].lower() + ident[1:]]
+        ident = ident[0] + target[1:] if ident[0].isupper() else target
     found = REF_ID.match(ident)
     if not found:
         return None
@@ -234,7 +246,7 @@ def _own_ref(cit: pf.Citation, doc: pf.Doc, state: State) -> list[pf.Inline]:
 
 
 def _cite(elem: pf.Cite, doc: pf.Doc, state: State) -> Any:
-    kinds = [_ref_kind(c.id) for c in elem.citations]
+    kinds = [_ref_kind(c.id, state.aliases) for c in elem.citations]
     if not any(kinds):
         return None
     if all(k is not None and k[0] == "crossref" for k in kinds):
@@ -270,7 +282,13 @@ def _figure_div(elem: pf.Div) -> pf.Block:
     if not content:  # only an image paragraph: pandoc's figure rule did not apply
         content, caption = list(elem.content), []
     blocks: list[pf.Block] = []
+
+    def drop_label(sub: pf.Element, _doc: pf.Doc) -> None:  # subfigures: see state.aliases
+        if isinstance(sub, pf.Image) and sub.identifier[:4] in ("fig-", "fig:"):
+            sub.identifier = ""
+
     for block in content:
+        block.walk(drop_label)
         if isinstance(block, pf.Figure):  # an inner figure: keep its image, drop its frame
             blocks.extend(block.content)
         else:
