@@ -250,3 +250,16 @@ def test_default_filters_box_a_long_callout_across_pages(tmp_path: Path) -> None
     assert "Tip Save a checkpoint every epoch." in " ".join(pages)
     tex = next((config.build_dir / ".xelatex").glob("*.tex")).read_text()
     assert tex.count("\\begin{bookbuildcallout}") == 2 and "\\tcbuselibrary{breakable}" in tex
+
+
+@pytest.mark.parametrize("book", ["quarto-dialect", "bookdown-dialect"])
+def test_check_accepts_the_dialects(book: str) -> None:
+    """`bookbuild check` takes @fig-x for Quarto references (not citations) and finds images
+    next to their chapter, as Quarto does."""
+    from click.testing import CliRunner
+
+    from bookbuild.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", "--book", str(BOOKS / book)])
+    assert result.exit_code == 0, result.output
+    assert "error" not in result.output
