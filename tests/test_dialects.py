@@ -263,3 +263,20 @@ def test_check_accepts_the_dialects(book: str) -> None:
     result = CliRunner().invoke(cli, ["check", "--book", str(BOOKS / book)])
     assert result.exit_code == 0, result.output
     assert ": error:" not in result.output and "check: 0 errors, 0 warnings" in result.output
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("```{python}\n1\n```", '```{.python bookbuild-cell=""}\n1\n```'),
+        ("> ```{r, echo=FALSE}\n> 1\n> ```", '> ```{.r bookbuild-cell="echo=FALSE"}\n> 1\n> ```'),
+        ("~~~~{julia}\nx\n~~~~", '~~~~{.julia bookbuild-cell=""}\nx\n~~~~'),
+        ("```{{python}}\n1\n```", '```{.python bookbuild-cell-verbatim=""}\n1\n```'),
+        # Inside another fence, in pandoc's own attribute syntax, or raw: left alone.
+        ("````markdown\n```{r}\n1\n```\n````", "````markdown\n```{r}\n1\n```\n````"),
+        ("```{.python}\n1\n```", "```{.python}\n1\n```"),
+        ("```{=latex}\n\\newpage\n```", "```{=latex}\n\\newpage\n```"),
+    ],
+)
+def test_cell_fences(written: str, read: str) -> None:
+    assert normalise_cells(written) == read
