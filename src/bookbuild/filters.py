@@ -15,6 +15,8 @@ Contract between bookbuild and the filters:
 - Author errors (a label defined twice ...) are raised as ``ValueError`` subclasses; bookbuild
   reports their message alone. Any other exception is a crash of the filter and is reported
   with the filter's file and line.
+- The ``bookbuild-book-dir`` metadata holds the book's folder (set by ``build.apply_filters``)
+  for filters that read files in it (the quarto filter's ``_variables.yml``, figure files).
 - Preamble code goes into the ``header-includes`` metadata list (bookbuild puts the book's own
   preamble there too), never via ``-H``, which would replace it.
 """
