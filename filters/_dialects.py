@@ -99,6 +99,11 @@ class Place:
         return f"{self.file}:{self.line}" if self.line else self.file
 
 
+def located(where: str, message: str) -> str:
+    """``where: message``, or the message alone when the place is unknown."""
+    return f"{where}: {message}" if where else message
+
+
 def warn_at(doc: pf.Doc, place: Place, message: str, prefix: str, needle: str = "") -> None:
     """A warning naming the file and line (the line holding ``needle`` when given)."""
     where = str(place)
@@ -305,7 +310,7 @@ class CellStats:
         return text
 
 
-def find_cells(doc: pf.Doc, place: Place) -> list[Cell]:
+def find_cells(doc: pf.Doc, place: Place, prefix: str = "") -> list[Cell]:
     """Every code cell of the document, with its options (chunk header and ``#|`` lines)."""
     cells: list[Cell] = []
 
@@ -318,7 +323,9 @@ def find_cells(doc: pf.Doc, place: Place) -> list[Cell]:
         header = elem.attributes.get(CELL_VERBATIM if verbatim else CELL, "")
         engine = elem.classes[0] if elem.classes else "text"
         options = parse_chunk_header(header) if header else {}
-        extra, code, _problem = parse_option_lines(elem.text)
+        extra, code, problem = parse_option_lines(elem.text)
+        if problem:
+            warn(doc, located(str(place), f"{problem}; the cell's #| options are ignored"), prefix)
         options.update(extra)
         if verbatim:
             code = elem.text
@@ -415,8 +422,9 @@ class CellRenderer:
             ident = self.ident_for(label, kind)
         for key in ("fig-cap", "tbl-cap"):
             if isinstance(opts.get(key), RCode) and kind:
-                warn(self.doc, f"{cell.place}: {key.replace('-', '.')} of cell '{label}' is R "
-                     "code, not run: the caption shows the code", self.prefix)  # fmt: skip
+                option, name = key.replace("-", "."), label or "unlabelled"
+                message = f"{option} of cell '{name}' is R code, not run: the caption shows it"
+                warn(self.doc, located(cell.place, message), self.prefix)
                 caption = "`" + str(opts[key]).replace("`", "") + "`"
         return CellPlan(cell, show, ident, kind, caption)
 
@@ -531,7 +539,7 @@ class CellRenderer:
 def convert_cells(doc: pf.Doc, place: Place, renderer: CellRenderer, text_refs: Any = None) -> None:
     """Replace every cell of ``doc`` by what ``renderer`` makes of it (captions read as
     Markdown in one pandoc run; ``text_refs`` may rewrite them first)."""
-    cells = find_cells(doc, place)
+    cells = find_cells(doc, place, renderer.prefix)
     if not cells:
         return
     plans = [renderer.plan(cell) for cell in cells]
@@ -545,12 +553,11 @@ def convert_cells(doc: pf.Doc, place: Place, renderer: CellRenderer, text_refs: 
         if plan.kind and not plan.label:
             what = "figure" if plan.kind == "fig" else "table"
             wanted = f"a {plan.kind}- label" if renderer.dialect == "quarto" else "a chunk label"
-            warn(
-                doc,
-                f"{plan.cell.place}: cell '{renderer._label_text(plan)}' has a caption but not "
-                f"{wanted}: its {what} cannot be referred to",
-                renderer.prefix,
+            message = (
+                f"cell '{renderer._label_text(plan)}' has a caption but not {wanted}: "
+                f"its {what} cannot be referred to"
             )
+            warn(doc, located(plan.cell.place, message), renderer.prefix)
         replacements[id(plan.cell.elem)] = renderer.render(plan, caption)
 
     def swap(elem: pf.Element, _doc: pf.Doc) -> Any:

@@ -480,7 +480,9 @@ def _shortcode(text: str, doc: pf.Doc, state: State) -> list[pf.Inline] | str:
         return [pf.Strong(pf.Str("??"))]
     if name == "kbd" and args:
         return [pf.Code(" ".join(a for a in args if "=" not in a))]
-    if name == "include":
+    if name in ("meta", "var"):
+        message = f"{{{{< {name} >}}}} names no key; left out"
+    elif name == "include":
         message = f"{{{{< include {' '.join(args)} >}}}} was not expanded before reading"
     else:
         message = f"shortcode {{{{< {text} >}}}} is not supported; left out"
@@ -536,6 +538,8 @@ def _inline_shortcodes(
             if ">}}" in piece:
                 break
         if ">}}" not in text:
+            warn_at(doc, state.place, "shortcode '{{<' is not closed with '>}}'", STDERR_PREFIX,
+                    "{{<")  # fmt: skip
             out.append(elem)
             index += 1
             continue
