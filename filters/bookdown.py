@@ -17,6 +17,9 @@
   ```` ```{theorem, pyth, name="Pythagoras"} ```` -> numbered environments ("Theorem 2.1
   (Pythagoras)"); ``proof`` and ``remark`` unnumbered. ``exercise``/``solution`` blocks
   become ``.exercise``/``.solution`` Divs for the exercises filter.
+- Custom blocks ```` ```{block2, type="rmdnote"} ```` and ``::: rmdtip`` (rmdnote, rmdtip,
+  rmdwarning, rmdimportant, rmdcaution) become the callouts filter's ``::: note`` …; other
+  ``type``s a Div of that class; ```` ```{asis} ```` its Markdown.
 - Code cells (```` ```{r label, echo=FALSE, fig.cap="…"} ````): shown, not run; their
   figures are captioned placeholders (see ``_dialects.py``). Inline `` `r expr` `` shows the
   expression as code.
@@ -55,6 +58,11 @@ PREFIXES = {kind: prefix for kind, (prefix, _, _) in THEOREMS.items()}
 PREFIXES.update({"exercise": "exr", "solution": "sol", "hypothesis": "hyp"})
 KIND_OF_PREFIX = {prefix: kind for kind, prefix in PREFIXES.items()}
 BLOCK_KINDS = set(PREFIXES)
+#: knitr engines whose content is Markdown: ```{block2, type="rmdnote"}``, ```{asis}``.
+MARKDOWN_ENGINES = {"block", "block2", "asis"}
+#: bookdown books' custom block classes that are callouts (the callouts filter boxes them).
+BLOCK_TYPES = {"rmdnote": "note", "rmdtip": "tip", "rmdwarning": "warning",
+               "rmdimportant": "important", "rmdcaution": "caution"}  # fmt: skip
 
 
 class State:
@@ -85,15 +93,22 @@ def _block_chunks(doc: pf.Doc, state: State) -> None:
     def visit(elem: pf.Element) -> None:
         if isinstance(elem, pf.CodeBlock) and CELL in elem.attributes and elem.classes:
             kind = elem.classes[0]
-            if kind in BLOCK_KINDS:
+            if kind in BLOCK_KINDS or kind in MARKDOWN_ENGINES:
                 found.append((elem, kind, parse_chunk_header(elem.attributes[CELL])))
 
     walk_located(doc, state.place, visit)
     if not found:
         return
     bodies = read_snippets([elem.text for elem, _, _ in found])
-    swap: dict[int, pf.Div] = {}
+    swap: dict[int, Any] = {}
     for (elem, kind, options), body in zip(found, bodies, strict=True):
+        if kind in MARKDOWN_ENGINES:  # block/block2 (type = a class), asis: Markdown as is
+            hidden = options.get("echo") is False or options.get("include") is False
+            classes = [BLOCK_TYPES.get(str(options.get("type")), str(options.get("type")))]
+            swap[id(elem)] = (
+                [] if hidden else (pf.Div(*body, classes=classes) if options.get("type") else body)
+            )
+            continue
         attributes = {"name": str(options["name"])} if options.get("name") else {}
         swap[id(elem)] = pf.Div(*body, identifier=str(options.get("label") or ""),
                                 classes=[kind], attributes=attributes)  # fmt: skip
@@ -293,6 +308,10 @@ def _header(elem: pf.Header, state: State) -> Any:
 
 def _div(elem: pf.Div, doc: pf.Doc, state: State) -> Any:
     kind = next((c for c in elem.classes if c in PREFIXES), None)
+    callout = next((BLOCK_TYPES[c] for c in elem.classes if c in BLOCK_TYPES), None)
+    if kind is None and callout:  # ::: rmdnote -> ::: note
+        elem.classes = [callout, *[c for c in elem.classes if c != callout]]
+        return None
     if kind is None:
         return None
     ident = f"{PREFIXES[kind]}:{elem.identifier}" if elem.identifier else ""

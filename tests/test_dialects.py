@@ -197,6 +197,11 @@ def test_bookdown_theorems_parts_and_appendix(bookdown: Built) -> None:
     assert "\\part{Foundations}" in bookdown.tex and "\\appendix" in bookdown.tex
 
 
+def test_bookdown_custom_blocks_are_callouts(bookdown: Built) -> None:
+    assert "Tip Draw a tree diagram before applying Bayes’ rule" in bookdown.text
+    assert bookdown.tex.count("\\begin{bookbuildcallout}") == 1
+
+
 def test_bookdown_cells(bookdown: Built) -> None:
     text = bookdown.text
     assert "library(ggplot2)" not in text  # include=FALSE
