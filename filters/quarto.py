@@ -97,6 +97,8 @@ class State:
         self.appendix_prefix = "Appendix"
         self.appendix_ids: set[str] = set()
         self.aliases: dict[str, str] = {}  # subfigure id -> figure id
+        # A chapter preview: labels of the chapters left out (see bookbuild.dialects.labels).
+        self.external: set[str] = set(getattr(doc, "bookbuild_external_labels", ()))
 
 
 # ---------------------------------------------------------------------------- settings
@@ -205,6 +207,21 @@ def _ref_kind(ident: str, aliases: dict[str, str] | None = None) -> tuple[str, s
     return None
 
 
+def _external_ref(kind: str, ident: str, bare: bool, state: State) -> list[pf.Inline]:
+    """A chapter preview's reference to a label in a chapter left out: LaTeX's ``\\ref``
+    takes its number from the full build's .aux (see bookbuild.dialects.labels)."""
+    if kind == "sec":
+        word = (
+            state.chapter_prefix if f"chapter:{ident}" in state.external else state.section_prefix
+        )
+    elif kind == "thm":
+        word = state.theorems.title(THEOREM_PREFIXES[ident.split("-", 1)[0]])
+    else:
+        word = "Exercise" if ident.startswith("exr") else "Solution"
+    words: list[pf.Inline] = [] if bare else [pf.Str(word), pf.Str("\u00a0")]
+    return [*words, pf.RawInline(f"\\ref{{{latex_label(ident)}}}", format="latex")]
+
+
 def _own_ref(cit: pf.Citation, doc: pf.Doc, state: State) -> list[pf.Inline]:
     """A reference the crossref filter does not handle: a section, theorem or exercise."""
     kind, ident = _ref_kind(cit.id) or ("", cit.id)
@@ -236,6 +253,8 @@ def _own_ref(cit: pf.Citation, doc: pf.Doc, state: State) -> list[pf.Inline]:
             ref = [*lead_words, pf.RawInline(f"\\ref{{{latex_label(ident)}}}", format="latex")]
         else:
             ref = [*lead_words, pf.Link(pf.Str(ident), url=f"#{ident}")]
+    elif kind in ("sec", "thm", "exr") and ident in state.external and state.latex:
+        ref = _external_ref(kind, ident, bare or bool(cit.prefix), state)
     else:
         what = "not supported" if kind == "other" else "unknown"
         warn_at(doc, state.place, f"reference @{cit.id}: {what}", STDERR_PREFIX, f"@{cit.id}")

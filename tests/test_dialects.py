@@ -34,6 +34,7 @@ class Built:
         work = tmp / book
         shutil.copytree(BOOKS / book, work)
         config = load_config(work / "book.yaml")
+        self.work = work
         progress = Progress(quiet=True)
         self.result = build(config, output=tmp / f"{book}.pdf", progress=progress)
         self.pdf = self.result.pdf
@@ -142,6 +143,24 @@ def test_quarto_cells(quarto: Built) -> None:
         "placeholders, 1 taken from image files already in the book"
         for m in quarto.warnings
     ), quarto.warnings
+
+
+def test_quarto_chapter_preview_resolves_other_chapters(quarto: Built) -> None:
+    """A --chapter preview takes the numbers of labels in the chapters left out (Quarto's
+    {#fig-x}, {#sec-x} …) from the full build."""
+    from click.testing import CliRunner
+
+    from bookbuild.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["pdf", "-q", "--book", str(quarto.work), "--chapter", "linear-models"]
+    )
+    assert result.exit_code == 0, result.output
+    pdf = load_config(quarto.work / "book.yaml").build_dir / "preview" / "linear-models.pdf"
+    text = squash("\n".join(pdf_pages(pdf)))
+    assert "The earlier figures were Figure 1.1 and Figure 2.2" in text
+    assert "Lemma 3.1 is the first half of Theorem 3.1" in text
+    assert "??" not in text
 
 
 # ---------------------------------------------------------------------------- bookdown
@@ -285,3 +304,20 @@ def test_check_accepts_the_dialects(book: str) -> None:
 )
 def test_cell_fences(written: str, read: str) -> None:
     assert normalise_cells(written) == read
+
+
+def test_dialect_labels_for_previews() -> None:
+    from bookbuild.dialects.labels import dialect_labels
+
+    quarto = normalise_cells(
+        "# Models {#sec-models}\n\n## Fit {#sec-fit}\n\n![A](a.png){#fig-a width=50%}\n\n"
+        "```{r}\n#| label: fig-cell\n#| fig-cap: C\nplot(1)\n```\n\n::: {#thm-main}\nT\n:::\n"
+    )
+    assert dialect_labels(quarto) == {
+        "sec-models", "chapter:sec-models", "sec-fit", "fig:a", "fig:cell", "thm-main",
+    }  # fmt: skip
+    bookdown = normalise_cells(
+        "Table: (\\#tab:t) T\n\n$$x (\\#eq:x)$$\n\n"
+        '```{r cars, echo=FALSE, fig.cap="Cars"}\nplot(cars)\n```\n'
+    )
+    assert dialect_labels(bookdown) == {"tbl:t", "eq:x", "fig:cars"}

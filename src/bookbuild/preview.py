@@ -37,6 +37,7 @@ from .build import (
 )
 from .config import BookConfig, display_path
 from .diagnostics import CHAPTER_MARK, Diagnostic, diagnostic_from_text, mark_block_sources
+from .dialects.labels import dialect_labels
 from .errors import EXIT_USAGE, BookbuildError
 from .pandoc import doc_to_json, run_pandoc, write_format
 from .read import read_book_json
@@ -328,6 +329,8 @@ def preview(
         if info.text.label not in shown
         for m in LABEL_DEFINITION.findall(info.text.text)
     }
+    # Quarto and bookdown chapters name their labels their own way (dialects/labels.py).
+    external |= {m for i in infos if i.text.label not in shown for m in dialect_labels(i.text.text)}
     aux = full_build_aux(config)
     previewed_files = {display_path(info.text.chapter.path) for info in chosen}
     warnings = [w for w in read_warnings if w.file in previewed_files]
