@@ -12,9 +12,8 @@ from typing import Any
 
 import panflute as pf
 import yaml
-from _filterlib import add_header_include, warn
+from _filterlib import add_header_include, chapter_label, warn
 
-CHAPTER_MARKER = re.compile(r"^<!--\s*bookbuild:chapter\s+(.+?)\s*-->$")
 SRC_MARK = "% bookbuild:src "
 LATEX_FORMATS = ("latex", "beamer")
 #: The attributes ``bookbuild.dialects.cells`` gives a cell's fence.
@@ -82,9 +81,9 @@ class Place:
         """Follow chapter and source markers; True if ``elem`` is one."""
         if isinstance(elem, pf.RawBlock):
             if elem.format == "html":
-                found = CHAPTER_MARKER.match(elem.text.strip())
-                if found:
-                    self.file, self.line = found.group(1), 0
+                label = chapter_label(elem)
+                if label is not None:
+                    self.file, self.line = label, 0
                     return True
             elif elem.format == "latex" and elem.text.startswith(SRC_MARK):
                 file, _, line = elem.text[len(SRC_MARK) :].rpartition(":")

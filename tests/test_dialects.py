@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from bookbuild.build import Progress, build
+from bookbuild.build import build
 from bookbuild.config import load_config
 from bookbuild.dialects.cells import normalise_cells
+from bookbuild.progress import Progress
 
 from .conftest import BOOKS, pdf_pages, squash, unhyphenate
 
