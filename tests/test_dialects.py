@@ -162,6 +162,8 @@ def test_quarto_chapter_preview_resolves_other_chapters(quarto: Built) -> None:
     assert "The earlier figures were Figure 1.1 and Figure 2.2" in text
     assert "Lemma 3.1 is the first half of Theorem 3.1" in text
     assert "??" not in text
+    # the preview's filters know the book's folder too: {{< var version >}} from _variables.yml
+    assert "This chapter uses version 2.1.0 of the package" in text
 
 
 # ---------------------------------------------------------------------------- bookdown
