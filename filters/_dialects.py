@@ -12,7 +12,7 @@ from typing import Any
 
 import panflute as pf
 import yaml
-from _filterlib import add_header_include, chapter_label, warn
+from _filterlib import add_header_include, chapter_label, text_inlines, warn
 
 SRC_MARK = "% bookbuild:src "
 LATEX_FORMATS = ("latex", "beamer")
@@ -135,14 +135,11 @@ def is_latex(doc: pf.Doc) -> bool:
     return (doc.format or "") in LATEX_FORMATS
 
 
-def text_inlines(text: str) -> list[pf.Inline]:
-    """Plain text as Str and Space inlines."""
-    out: list[pf.Inline] = []
-    for i, word in enumerate(text.split()):
-        if i:
-            out.append(pf.Space())
-        out.append(pf.Str(word))
-    return out
+def clone(elem: Any) -> Any:
+    """A deep copy of a panflute element (through its JSON)."""
+    import json
+
+    return json.loads(json.dumps(elem.to_json()), object_hook=pf.elements.from_json)
 
 
 def latex_label(ident: str) -> str:
@@ -740,3 +737,13 @@ def heading_numbers(doc: pf.Doc) -> dict[str, str]:
 
     doc.walk(visit)
     return out
+
+
+def finish(doc: pf.Doc, theorems: "Theorems", cells: "CellRenderer", prefix: str) -> None:
+    """What both dialect filters do last: the theorems' and cells' preamble code, and the one
+    warning that counts the cells shown but not run."""
+    theorems.preamble(doc)
+    cells.preamble()
+    summary = cells.stats.summary()
+    if summary:
+        warn(doc, summary, prefix)

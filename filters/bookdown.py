@@ -35,7 +35,9 @@ from _dialects import (
     Place,
     Theorems,
     book_dir,
+    clone,
     convert_cells,
+    finish,
     heading_numbers,
     heading_reference,
     inline_cell,
@@ -45,7 +47,6 @@ from _dialects import (
     walk_located,
     warn_at,
 )
-from _filterlib import warn
 
 STDERR_PREFIX = "bookdown: "
 REF = re.compile(r"@ref\(([^()\s]+)\)")
@@ -212,7 +213,7 @@ def _str(elem: pf.Str, doc: pf.Doc, state: State) -> Any:
         if found.group(1):
             out.extend(_reference(found.group(1), doc, state))
         elif found.group(2) in state.text_refs:
-            out.extend(_clone(x) for x in state.text_refs[found.group(2)])
+            out.extend(clone(x) for x in state.text_refs[found.group(2)])
         else:
             warn_at(doc, state.place, f"(ref:{found.group(2)}) is not defined", STDERR_PREFIX,
                     found.group(0))  # fmt: skip
@@ -221,12 +222,6 @@ def _str(elem: pf.Str, doc: pf.Doc, state: State) -> Any:
     if position < len(text):
         out.append(pf.Str(text[position:]))
     return out
-
-
-def _clone(elem: Any) -> Any:
-    import json
-
-    return json.loads(json.dumps(elem.to_json()), object_hook=pf.elements.from_json)
 
 
 # ---------------------------------------------------------------------------- blocks
@@ -361,11 +356,7 @@ def action(elem: pf.Element, doc: pf.Doc) -> Any:
 def finalize(doc: pf.Doc) -> None:
     state: State = doc.bookdown
     del doc.bookdown
-    state.theorems.preamble(doc)
-    state.cells.preamble()
-    summary = state.cells.stats.summary()
-    if summary:
-        warn(doc, summary, STDERR_PREFIX)
+    finish(doc, state.theorems, state.cells, STDERR_PREFIX)
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:

@@ -25,7 +25,7 @@ import re
 from typing import Any
 
 import panflute as pf
-from _filterlib import add_header_include, switch_value, warn
+from _filterlib import add_header_include, switch_value, text_inlines, warn
 
 SWITCH = "callouts"
 #: A callout depends only on its own chapter.
@@ -67,15 +67,6 @@ def _kind_title(doc: pf.Doc, kind: str) -> str:
     return str(value) if value else kind.capitalize()
 
 
-def _words(text: str) -> list[pf.Inline]:
-    out: list[pf.Inline] = []
-    for i, word in enumerate(text.split()):
-        if i:
-            out.append(pf.Space())
-        out.append(pf.Str(word))
-    return out
-
-
 def _title(doc: pf.Doc, kind: str, custom: list[pf.Inline]) -> list[pf.Inline]:
     name = _kind_title(doc, kind)
     if not custom:
@@ -115,7 +106,7 @@ def _from_div(elem: pf.Div, doc: pf.Doc) -> list[pf.Block] | None:
         first = body.pop(0)
         custom = [x for b in first.content if isinstance(b, pf.Plain | pf.Para) for x in b.content]
     elif elem.attributes.get("title", "").strip():
-        custom = _words(elem.attributes["title"])
+        custom = text_inlines(elem.attributes["title"])
     return callout(doc, kind, custom, body, elem.identifier, list(elem.classes))
 
 

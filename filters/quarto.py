@@ -39,16 +39,17 @@ from _dialects import (
     Place,
     Theorems,
     book_dir,
+    clone,
     convert_cells,
+    finish,
     heading_numbers,
     heading_reference,
     inline_cell,
     is_latex,
     latex_label,
-    text_inlines,
     warn_at,
 )
-from _filterlib import warn
+from _filterlib import text_inlines, warn
 
 STDERR_PREFIX = "quarto: "
 #: Label prefixes the crossref filter numbers, and its names for them.
@@ -460,19 +461,13 @@ def _meta_value(doc: pf.Doc, key: str) -> list[pf.Inline] | None:
                 return _meta_value(doc, key[5:])
             return None
     if isinstance(value, pf.MetaInlines):
-        return [_clone(x) for x in value.content]
+        return [clone(x) for x in value.content]
     if isinstance(value, pf.MetaBlocks) and value.content:
         first = value.content[0]
-        return [_clone(x) for x in first.content] if isinstance(first, pf.Para | pf.Plain) else None
+        return [clone(x) for x in first.content] if isinstance(first, pf.Para | pf.Plain) else None
     if isinstance(value, pf.MetaString | pf.MetaBool | pf.MetaList):
         return text_inlines(pf.stringify(value))
     return None
-
-
-def _clone(elem: Any) -> Any:
-    import json
-
-    return json.loads(json.dumps(elem.to_json()), object_hook=pf.elements.from_json)
 
 
 def _shortcode(text: str, doc: pf.Doc, state: State) -> list[pf.Inline] | str:
@@ -692,11 +687,7 @@ def action(elem: pf.Element, doc: pf.Doc) -> Any:
 def finalize(doc: pf.Doc) -> None:
     state: State = doc.quarto
     del doc.quarto
-    state.theorems.preamble(doc)
-    state.cells.preamble()
-    summary = state.cells.stats.summary()
-    if summary:
-        warn(doc, summary, STDERR_PREFIX)
+    finish(doc, state.theorems, state.cells, STDERR_PREFIX)
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
