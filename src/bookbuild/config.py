@@ -103,6 +103,7 @@ METADATA: dict[str, Option] = {
     "footnotes": Option((bool, str), True, "Footnote handling: true, false or endnotes."),
     "definition_lists": Option((bool,), True, "Turn bold-term bullet lists into definition lists."),
     "parts": Option((bool,), True, "Turn {.part} headings into real parts."),
+    "callouts": Option((bool,), True, "Box ::: note/tip/warning/important/caution callouts."),
 }
 
 

@@ -24,6 +24,7 @@ from .build import BuildResult, book_cache, engine_font_warnings, fail_on_warnin
 from .builddir import build_lock, install_pdf, output_errors
 from .config import ENGINES, BookConfig
 from .diagnostics import Diagnostic, diagnostic_from_text
+from .dialects.labels import dialect_labels
 from .errors import EXIT_USAGE, BookbuildError
 from .filters import filterlib, load_filter
 from .markers import json_label, marker_block, split_at_chapters
@@ -317,6 +318,8 @@ def _preview(
         if info.text.label not in shown
         for m in LABEL_DEFINITION.findall(info.text.text)
     }
+    # Quarto and bookdown chapters name their labels their own way (dialects/labels.py).
+    external |= {m for i in infos if i.text.label not in shown for m in dialect_labels(i.text.text)}
     aux = full_build_aux(config)
     previewed_files = {display_path(info.text.chapter.path) for info in chosen}
     warnings = [w for w in read_warnings if w.file in previewed_files]

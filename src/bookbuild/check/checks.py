@@ -17,6 +17,11 @@ from .locate import Source, cite_pattern, heading_pattern, label_pattern
 
 # -- the checks ----------------------------------------------------------------------------
 
+#: Quarto's cross-reference labels (``@fig-x``, ``@thm-x`` …), resolved by filters/quarto.py.
+QUARTO_REF = re.compile(
+    r"(?i)(sec|fig|tbl|eq|lst|thm|lem|cor|prp|cnj|def|exm|exr|sol|rem|hyp|nte|tip|wrn|imp|cau)-"
+)
+
 
 def check_citations(book: Book) -> list[Diagnostic]:
     """Citations of keys the bibliography lacks (error); entries never cited (info)."""
@@ -33,6 +38,8 @@ def check_citations(book: Book) -> list[Diagnostic]:
             cited.add(key)
             if CROSSREF_ID.match(key) or key == "*":
                 continue
+            if QUARTO_REF.match(key) and any(p.stem == "quarto" for p in book.config.filters):
+                continue  # the quarto filter resolves it (and warns when it cannot)
             pattern = cite_pattern(key)
             if not book.has_bibliography:
                 message = f"citation '@{key}' but the book has no bibliography"
@@ -156,6 +163,8 @@ def check_images(book: Book) -> list[Diagnostic]:
         candidates = (
             [path] if path.suffix else [path, *(path.with_suffix(s) for s in _IMAGE_SUFFIXES)]
         )
+        if any(p.stem == "quarto" for p in book.config.filters):  # Quarto: from the chapter too
+            candidates.append(source.path.parent / unquote(elem.url))
         if any(p.is_file() for p in candidates):
             book.locate(source, pattern)
             continue

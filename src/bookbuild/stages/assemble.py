@@ -16,6 +16,7 @@ import yaml
 
 from ..config import BookConfig, Chapter
 from ..diagnostics import SourceText
+from ..dialects.cells import normalise_cells
 from ..errors import BookbuildError
 from ..markers import chapter_marker
 from ..paths import display_path
@@ -89,7 +90,8 @@ def chapter_texts(config: BookConfig) -> list[ChapterText]:
                 file=shown,
                 line=line,
             ) from None
-        texts.append(ChapterText(chapter, label, text.removeprefix("\ufeff")))
+        # knitr/Quarto cell fences -> fenced code pandoc reads (same lines; dialects/cells.py)
+        texts.append(ChapterText(chapter, label, normalise_cells(text.removeprefix("\ufeff"))))
     return texts
 
 

@@ -88,6 +88,9 @@ def apply_filters(
     """The configured filters, in-process, in order."""
     if modules is None:
         modules = [load_filter(path) for path in config.filters]
+    import panflute as pf  # the book's folder, for filters that read files in it (_variables.yml)
+
+    doc.metadata["bookbuild-book-dir"] = pf.MetaString(str(config.book_dir))
     return run_filters(doc, modules, output_format)
 
 
