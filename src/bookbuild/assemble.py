@@ -17,6 +17,7 @@ import yaml
 
 from .config import BookConfig, Chapter, display_path
 from .errors import BookbuildError
+from .layouts.shape import chunk_text
 
 #: A chapter larger than this is almost surely not prose (a 300-page book is ~0.5 MB in all).
 MAX_CHAPTER_BYTES = 4 * 1024 * 1024
@@ -66,7 +67,8 @@ def read_chapters(config: BookConfig) -> list[ChapterText]:
                 file=shown,
                 line=line,
             ) from None
-        texts.append(ChapterText(chapter, label, text.removeprefix("\ufeff")))
+        text = chunk_text(config, text.removeprefix("\ufeff"))  # layouts: ```{r} chunks
+        texts.append(ChapterText(chapter, label, text))
     return texts
 
 

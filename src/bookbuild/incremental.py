@@ -43,6 +43,7 @@ from .diagnostics import (
     pandoc_diagnostic,
 )
 from .errors import BookbuildError
+from .layouts.shape import shape_chapter
 
 STATE_KIND = "state"
 STATE_VERSION = 2
@@ -358,6 +359,7 @@ def _filtered_chapter(
     entries = state["chapters"]
     entry = read_texts([chapter.text], context.cache)[0]
     blocks = entry["doc"]["blocks"]
+    blocks = shape_chapter(context.config, chapter.chapter.path, chapter.text, blocks)
     warnings = chapter_warnings(chapter, entry["warnings"], context.metadata, context.lent)
     if not chapter.text.strip():
         warnings.append(

@@ -27,6 +27,7 @@ from .assemble import ChapterText, chapter_marker, document_metadata, metadata_b
 from .cache import Cache, _tool_fingerprint, digest
 from .config import BookConfig, display_path
 from .diagnostics import Diagnostic
+from .layouts.shape import shape_chapter
 from .pandoc import READER, pandoc_path, read_markdown_json, run_pandoc
 
 _NOTE_DEFINITION = re.compile(r"^\[\^[^\]\s]+\]:")
@@ -284,7 +285,8 @@ def read_book_json(
     warnings = [Diagnostic("warning", clean_warning(w)) for w in meta_entry["warnings"]]
     per_chapter: list[tuple[set[str], list[Any]]] = []
     for chapter, entry in zip(chapters, chapter_entries, strict=True):
-        per_chapter.append((explicit_ids(chapter.text), entry["doc"]["blocks"]))
+        shaped = shape_chapter(config, chapter.chapter.path, chapter.text, entry["doc"]["blocks"])
+        per_chapter.append((explicit_ids(chapter.text), shaped))  # layouts: headings follow TOC
         warnings += chapter_warnings(chapter, entry["warnings"], metadata, lent)
     as_read = [header_ids(chapter_blocks) for _, chapter_blocks in per_chapter]
     make_ids_unique(per_chapter)
