@@ -15,7 +15,6 @@ from bookbuild.layouts.gitbook import read_gitbook
 from bookbuild.layouts.mdbook import read_mdbook
 from bookbuild.layouts.quarto import read_quarto
 from bookbuild.layouts.shape import plan, shape_chapter
-from bookbuild.layouts.summary import parse_summary
 
 BOOKS = Path(__file__).parent / "books"
 
@@ -255,3 +254,30 @@ def test_plan_is_per_file():
     layout = plan(tree)
     assert len(layout.pages) == 12
     assert layout.max_depth == 4
+
+
+def test_init_never_overwrites_and_init_from_writes_an_equivalent_book_yaml(tmp_path):
+    from click.testing import CliRunner
+
+    from bookbuild.cli import cli
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["init", str(tmp_path / "new")])
+    assert result.exit_code == 0, result.output
+    config = load_config(tmp_path / "new" / "book.yaml")
+    assert [c.name for c in config.chapters] == ["01-introduction.md", "02-first-steps.md"]
+    assert config.bibliography and config.build_dir == tmp_path / "new" / "build"
+    text = (tmp_path / "new" / "book.yaml").read_text()
+    for line in text.splitlines():
+        if ":" in line and not line.lstrip().startswith(("#", "-")):
+            assert "#" in line, line  # every key carries its comment
+    again = runner.invoke(cli, ["init", str(tmp_path / "new")])
+    assert again.exit_code == 1 and "never overwrites" in again.output
+    book = tmp_path / "quarto"
+    shutil.copytree(BOOKS / "quarto-datasci", book)
+    assert runner.invoke(cli, ["init", "--from", str(book)]).exit_code == 0
+    from_yaml = load_config(config_path_for(book))
+    direct = load_config(book / "_quarto.yml")
+    assert from_yaml.chapters == direct.chapters
+    assert from_yaml.metadata == direct.metadata
+    assert from_yaml.config_path.name == "book.yaml"

@@ -280,6 +280,33 @@ def clean(book: Path | None) -> None:
         click.echo(f"removed {display_path(folder)}")
 
 
+@cli.command(epilog=EXIT_CODES)
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option(
+    "--from",
+    "from_layout",
+    is_flag=True,
+    help="Write FOLDER/book.yaml for the GitBook, mdBook, bookdown or Quarto book there.",
+)
+def init(folder: Path, from_layout: bool) -> None:
+    """Start a new book in FOLDER (default: here), or with --from describe a layout book.
+
+    Never overwrites a file.
+
+    \b
+    Example:
+      bookbuild init mybook && bookbuild pdf --book mybook
+      bookbuild init --from ./rust-book     # book.yaml saying `from: book.toml`
+    """
+    from .config import display_path
+    from .layouts.init import init_book, init_from
+
+    with reported_errors(verbose=False):
+        written = init_from(folder) if from_layout else init_book(folder)
+    for path in written:
+        click.echo(f"wrote {display_path(path)}")
+
+
 def main() -> None:
     cli(prog_name="bookbuild")
 
