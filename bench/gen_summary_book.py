@@ -13,7 +13,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-WORDS = ["ownership", "borrow", "trait", "lifetime", "closure", "iterator", "module", "crate", "macro", "pattern"]
+WORDS = [
+    "ownership",
+    "borrow",
+    "trait",
+    "lifetime",
+    "closure",
+    "iterator",
+    "module",
+    "crate",
+    "macro",
+    "pattern",
+]
 
 
 def generate(out: Path, files: int = 100) -> Path:
