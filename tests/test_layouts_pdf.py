@@ -183,3 +183,18 @@ def test_edited_nested_page_is_rebuilt_alone(built, tmp_path):
     assert "anatomy.md" in stream.getvalue() and "chapters reused" in stream.getvalue()
     assert outline(result.pdf) == outline(built["mdbook-ferris"][1])
     assert "line by line" in squash(" ".join(pdf_pages(result.pdf)))
+
+
+def test_preview_of_a_nested_page_is_numbered_as_in_the_book(built):
+    from bookbuild.preview import SelectionError, preview
+
+    book, _, _, _ = built["mdbook-ferris"]
+    config = load_config(book / "book.toml")
+    for selector in ("anatomy", "1.3.2", "Anatomy of a Rust"):
+        result = preview(config, [selector], Progress(quiet=True))
+        text = squash(" ".join(pdf_pages(result.pdf)))
+        assert "1.3.2 Anatomy of a Rust Program" in text, selector
+        assert "1.3.2.1 Macros" in text
+    with pytest.raises(SelectionError) as info:
+        preview(config, ["anatomie"], Progress(quiet=True))
+    assert "did you mean 'anatomy'?" in info.value.message

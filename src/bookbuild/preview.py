@@ -307,7 +307,12 @@ def preview(
         book, read_warnings = read_book_json(config, assembled.chapters, cache)
         detail.append(f"{cache.misses} read, {cache.hits} cached")
     infos = split_chapters(book, assembled.chapters)
-    chosen = select_chapters(infos, selectors)
+    if config.layout is not None:  # a layout book: pages at any depth, numbered as in it
+        from .layouts.preview import select_pages
+
+        chosen = select_pages(config.layout, infos, selectors)
+    else:
+        chosen = select_chapters(infos, selectors)
     name = preview_name(chosen)
     target = output or config.build_dir / "preview" / f"{name}.pdf"
     progress.say(
