@@ -281,3 +281,19 @@ def test_init_never_overwrites_and_init_from_writes_an_equivalent_book_yaml(tmp_
     assert from_yaml.chapters == direct.chapters
     assert from_yaml.metadata == direct.metadata
     assert from_yaml.config_path.name == "book.yaml"
+
+
+def test_notes_name_what_the_pdf_leaves_out():
+    from bookbuild.layouts.shape import layout_notes
+
+    gitbook = layout_notes(load_config(BOOKS / "gitbook-fieldecology" / "book.json"))
+    assert len(gitbook) == 1
+    assert gitbook[0].endswith(
+        "docs/SUMMARY.md:18: info: 'Further reading' links to "
+        "https://example.org/reading-list, not a page of the book: left out of the PDF"
+    )
+    bookdown = layout_notes(load_config(BOOKS / "bookdown-inference" / "_bookdown.yml"))
+    assert bookdown == [
+        "note: R Markdown code chunks are printed as code, not run (first in index.Rmd)"
+    ]
+    assert layout_notes(load_config(BOOKS / "minimal" / "book.yaml")) == []

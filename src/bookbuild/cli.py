@@ -149,6 +149,11 @@ def pdf(
         try:
             config = _load(book, engine)
             target = output or config.pdf_path
+            if not quiet:  # a layout book: what it holds that the PDF leaves out
+                from .layouts.shape import layout_notes
+
+                for note in layout_notes(config):
+                    click.echo(note, err=True)
             if chapters:
                 from .preview import preview
 

@@ -88,6 +88,8 @@ class BookTree:
     #: Whether each page's headings follow the tree (SUMMARY books) or stay as written
     #: (bookdown: several chapters may share a file).
     shift_headings: bool = True
+    #: What the layout holds that the PDF leaves out, as ``file:line: message`` lines.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def files(self) -> list[Entry]:

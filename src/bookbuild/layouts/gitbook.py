@@ -68,8 +68,9 @@ def read_gitbook(book_dir: Path, found: Path) -> BookTree:
     readme_name = str(structure.get("readme", "README.md"))
     summary = root / summary_name
     entries: list[Entry] = []
+    notes: list[str] = []
     if summary.is_file():
-        entries = parse_summary(summary, root, book_dir)
+        entries = parse_summary(summary, root, book_dir, notes)
     readme = root / readme_name
     listed = [e for e in entries if e.path is not None]
     if readme.is_file() and not any(e.path == readme for e in listed):
@@ -104,4 +105,5 @@ def read_gitbook(book_dir: Path, found: Path) -> BookTree:
         metadata_file=config_file if config_file.is_file() else None,
         markdown="gfm",
         note_scope="chapter",
+        notes=notes,
     )

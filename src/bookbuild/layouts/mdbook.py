@@ -59,7 +59,8 @@ def read_mdbook(path: Path) -> BookTree:
         raise layout_error(
             f"no SUMMARY.md in '{src_name}/' (book.src)", path, _line_of(text, "src")
         )
-    entries = parse_summary(summary, src, book_dir)
+    notes: list[str] = []
+    entries = parse_summary(summary, src, book_dir, notes)
     if not any(e.path for e in entries):
         raise layout_error("no chapter files: SUMMARY.md lists none", summary, 1)
     metadata: dict[str, Any] = {}
@@ -84,4 +85,5 @@ def read_mdbook(path: Path) -> BookTree:
         metadata_file=path,
         markdown="gfm",
         note_scope="chapter",
+        notes=notes,
     )

@@ -345,3 +345,23 @@ def chunk_text(config: Any, text: str) -> str:
     if layout is None or layout.tree.layout not in ("bookdown", "quarto") or "{" not in text:
         return text
     return _CHUNK.sub(lambda m: f"{m.group('fence')}{{.{m.group('lang')} .chunk}}", text)
+
+
+def layout_notes(config: Any) -> list[str]:
+    """One-line notes on what a layout book holds that the PDF does not do or show: links
+    that are not pages, and (once) that code chunks are printed, not run."""
+    layout: Plan | None = getattr(config, "layout", None)
+    if layout is None:
+        return []
+    notes = list(layout.tree.notes)
+    if layout.tree.layout in ("bookdown", "quarto"):
+        for entry in layout.tree.files:
+            assert entry.path is not None
+            if _CHUNK.search(entry.path.read_text(encoding="utf-8", errors="replace")):
+                tool = "R Markdown" if layout.tree.layout == "bookdown" else "Quarto"
+                notes.append(
+                    f"note: {tool} code chunks are printed as code, not run "
+                    f"(first in {entry.path.relative_to(layout.tree.book_dir).as_posix()})"
+                )
+                break
+    return notes

@@ -23,6 +23,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
+from ..config import display_path
 from . import Entry, layout_error, pre_numbered, resolve_file
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -54,8 +55,12 @@ def _target(raw: str) -> tuple[str, str]:
     return unquote(path), anchor
 
 
-def parse_summary(path: Path, base: Path, book_dir: Path) -> list[Entry]:
-    """The entries of the SUMMARY.md at ``path``; file names are relative to ``base``."""
+def parse_summary(
+    path: Path, base: Path, book_dir: Path, notes: list[str] | None = None
+) -> list[Entry]:
+    """The entries of the SUMMARY.md at ``path``; file names are relative to ``base``.
+    ``notes`` receives a line for each entry that is not a page (an external link)."""
+    notes = [] if notes is None else notes
     try:
         text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
@@ -114,6 +119,11 @@ def parse_summary(path: Path, base: Path, book_dir: Path) -> list[Entry]:
             entry = _entry(
                 title, target, anchor, depth, "chapter", numbered, path, number, base, book_dir
             )
+            if entry is None and not anchor:
+                notes.append(
+                    f"{display_path(path)}:{number}: info: '{title}' links to "
+                    f"{target}, not a page of the book: left out of the PDF"
+                )
             if entry is None or (entry.path is not None and entry.path in seen):
                 numbered_at[depth - 1] = numbered  # an anchor into a page: no page of its own
                 continue
