@@ -10,9 +10,10 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from bookbuild.build import Progress, build
+from bookbuild.build import build
 from bookbuild.config import config_path_for, load_config
 from bookbuild.layouts import detect
+from bookbuild.progress import Progress
 
 from .conftest import BOOKS, pdf_pages, squash
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import display_path
 from ..diagnostics import Diagnostic
 from ..errors import ConfigError
+from ..paths import display_path
 
 #: Kinds of entries in a book tree.
 KINDS = ("part", "chapter", "prefix", "suffix", "appendix", "draft")

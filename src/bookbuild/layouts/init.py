@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import display_path
 from ..errors import BookbuildError
+from ..paths import display_path
 
 BOOK_YAML = """\
 # book.yaml: what bookbuild reads to build this book (`bookbuild pdf --book {name}`).

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import SelectionError
 from .shape import COUNTERS, Plan, _plain
 
 _STEP = re.compile(r"\\stepcounter\{(\w+)\}")
@@ -99,8 +100,6 @@ class _Choice:
 def select_pages(layout: Plan, infos: list[Any], selectors: list[str]) -> list[Any]:
     """The pages named by number ("5", "1.3.2"), file stem or path, or a title fragment;
     prepared for the preview (counters set as in the book). SelectionError otherwise."""
-    from ..preview import SelectionError
-
     numbers = number_pages(layout, infos)
     choices = [_Choice(i, n, layout) for i, n in zip(infos, numbers, strict=True)]
     chosen: list[_Choice] = []

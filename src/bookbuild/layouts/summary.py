@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..config import display_path
+from ..paths import display_path
 from . import Entry, layout_error, pre_numbered, resolve_file
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
