@@ -27,7 +27,7 @@ from .diagnostics import Diagnostic, diagnostic_from_text
 from .errors import SelectionError
 from .filters import filterlib, load_filter
 from .markers import json_label, marker_block, split_at_chapters
-from .pandoc import run_pandoc
+from .pandoc import plain_text, run_pandoc
 from .paths import display_path
 from .pipeline import typeset
 from .progress import Progress
@@ -61,24 +61,6 @@ class ChapterInfo:
         return f"{number}{self.stem}{title}"
 
 
-def _plain(inlines: list[Any]) -> str:
-    """The text of JSON inlines (enough for headings)."""
-    out: list[str] = []
-    for inline in inlines:
-        kind, content = inline.get("t"), inline.get("c")
-        if kind == "Str":
-            out.append(content)
-        elif kind in ("Space", "SoftBreak", "LineBreak"):
-            out.append(" ")
-        elif kind in ("Emph", "Strong", "SmallCaps", "Strikeout", "Underline"):
-            out.append(_plain(content))
-        elif kind in ("Span", "Link", "Quoted"):  # [attr or quote type, inlines, …]
-            out.append(_plain(content[1]))
-        elif kind in ("Code", "Math"):
-            out.append(content[1])
-    return "".join(out)
-
-
 def split_chapters(book: dict[str, Any], chapters: list[ChapterText]) -> list[ChapterInfo]:
     """Cut the book's JSON at the chapter markers and number chapters and parts as LaTeX does."""
     by_label = {c.label: c for c in chapters}
@@ -93,7 +75,7 @@ def split_chapters(book: dict[str, Any], chapters: list[ChapterText]) -> list[Ch
             if block["t"] != "Header" or block["c"][0] != 1:
                 continue
             classes = block["c"][1][1]
-            title = _plain(block["c"][2])
+            title = plain_text(block["c"][2])
             if "part" in classes:
                 if "unnumbered" not in classes:
                     part_number += 1

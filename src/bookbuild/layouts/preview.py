@@ -9,13 +9,14 @@ heading, so a preview of a nested page prints "1.3.2 Anatomy …" as the book do
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..diagnostics import did_you_mean
 from ..errors import SelectionError
-from .shape import COUNTERS, Plan, _plain
+from ..pandoc import plain_text
+from .shape import COUNTERS, Plan
 
 _STEP = re.compile(r"\\stepcounter\{(\w+)\}")
 _NAMES = [COUNTERS[level] for level in sorted(COUNTERS)]
@@ -69,7 +70,7 @@ def number_pages(layout: Plan, infos: list[Any]) -> list[PageNumber]:
                     parts = [counts[_NAMES[i]] for i in range(level)]
                     first = _letter(parts[0]) if appendix else str(parts[0])
                     number = ".".join([first, *map(str, parts[1:])])
-                found = PageNumber(number, _plain(block["c"][2]), before, appendix)
+                found = PageNumber(number, plain_text(block["c"][2]), before, appendix)
         numbers.append(found or PageNumber("", "", dict(counts), appendix))
     return numbers
 
@@ -116,9 +117,7 @@ def select_pages(layout: Plan, infos: list[Any], selectors: list[str]) -> list[A
             words = sorted(
                 {n for c in choices for n in c.names} | {c.number.title for c in choices}
             )
-            close = difflib.get_close_matches(wanted, words, n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise SelectionError(f"no chapter matches '{selector}'{hint}")
+            raise SelectionError(f"no chapter matches '{selector}'{did_you_mean(wanted, words)}")
         if len(found) > 1:
             names = "; ".join(c.describe() for c in found)
             raise SelectionError(f"'{selector}' matches several chapters: {names}")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..pandoc import plain_text
 from . import BookTree, Entry, pre_numbered
 from .bookdown import front_matter
 
@@ -132,23 +133,6 @@ def _synthetic(entry: Entry) -> Any:
     return _header(min(max(entry.depth, 1), MAX_LEVEL), entry.title, classes)
 
 
-def _plain(inlines: list[Any]) -> str:
-    out = []
-    for inline in inlines:
-        kind, content = inline.get("t"), inline.get("c")
-        if kind == "Str":
-            out.append(content)
-        elif kind in ("Space", "SoftBreak", "LineBreak"):
-            out.append(" ")
-        elif kind in ("Emph", "Strong", "SmallCaps", "Strikeout", "Underline"):
-            out.append(_plain(content))
-        elif kind in ("Span", "Link", "Quoted"):
-            out.append(_plain(content[1]))
-        elif kind in ("Code", "Math"):
-            out.append(content[1])
-    return "".join(out)
-
-
 def _headers(blocks: list[Any]) -> list[Any]:
     """Every Header block, in divs and block quotes too."""
     found = []
@@ -180,7 +164,7 @@ def _relevel(blocks: list[Any], shift: int, unnumbered: bool) -> list[Any]:
                 out.append({"t": "Para", "c": [{"t": "Strong", "c": block["c"][2]}]})
                 continue
             block["c"][0] = max(level, 1)
-            if unnumbered or pre_numbered(_plain(block["c"][2])):
+            if unnumbered or pre_numbered(plain_text(block["c"][2])):
                 _unnumber(block)
         elif kind == "Div":
             block["c"][1] = _relevel(block["c"][1], shift, unnumbered)
@@ -201,7 +185,7 @@ def _shifted(entry: Entry, blocks: list[Any], depth: int) -> list[Any]:
         own_title = first["c"][0] == top and sum(h["c"][0] == top for h in headers) == 1
         before = blocks.index(first) if first in blocks else len(blocks)
         if own_title and not any(b.get("t") not in ("RawBlock", "Null") for b in blocks[:before]):
-            if pre_numbered(_plain(first["c"][2])):
+            if pre_numbered(plain_text(first["c"][2])):
                 unnumbered = True
             shaped = _relevel(blocks, depth - top, unnumbered)
             return _count_anyway(entry, shaped, shaped.index(first) + 1 if first in shaped else 0)
@@ -278,7 +262,7 @@ def _bookdown_markers(blocks: list[Any]) -> list[Any]:
     for block in blocks:
         if block.get("t") == "Header":
             inlines = block["c"][2]
-            text = _plain(inlines)
+            text = plain_text(inlines)
             match = _BOOKDOWN_PART.match(text)
             if match:
                 if match.group(1).upper() == "APPENDIX":
