@@ -1,7 +1,9 @@
 """The read-stage transform: each chapter's headings follow the book's table of contents.
 
-Called once per chapter on pandoc's JSON blocks, in the full build, the one-chapter rebuild
-and the preview alike (see :func:`shape_chapter`):
+Called once per chapter on pandoc's JSON blocks, before heading ids are made unique, by
+:func:`bookbuild.stages.read.shaped_blocks`: the full build, the one-chapter rebuild, the
+preview and ``check`` alike (see :func:`shape_chapter`). This package imports nothing of the
+stages: they call it.
 
 - a page at depth d of the tree becomes a heading at level d under its parent, whatever
   level its file starts at: the file's headings move as a whole so its title heading (its
