@@ -154,6 +154,11 @@ def pdf(
         try:
             config = _load(book, engine)
             target = output or config.pdf_path
+            if not quiet:  # a layout book: what it holds that the PDF leaves out
+                from .layouts.shape import layout_notes
+
+                for note in layout_notes(config):
+                    click.echo(note, err=True)
             if chapters:
                 from .preview import preview
 
@@ -285,6 +290,33 @@ def clean(book: Path | None) -> None:
         removed = clean_build(_load(book))
     for folder in removed:
         click.echo(f"removed {display_path(folder)}")
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option(
+    "--from",
+    "from_layout",
+    is_flag=True,
+    help="Write FOLDER/book.yaml for the GitBook, mdBook, bookdown or Quarto book there.",
+)
+def init(folder: Path, from_layout: bool) -> None:
+    """Start a new book in FOLDER (default: here), or with --from describe a layout book.
+
+    Never overwrites a file.
+
+    \b
+    Example:
+      bookbuild init mybook && bookbuild pdf --book mybook
+      bookbuild init --from ./rust-book     # book.yaml saying `from: book.toml`
+    """
+    from .layouts.init import init_book, init_from
+    from .paths import display_path
+
+    with reported_errors(verbose=False):
+        written = init_from(folder) if from_layout else init_book(folder)
+    for path in written:
+        click.echo(f"wrote {display_path(path)}")
 
 
 def main() -> None:

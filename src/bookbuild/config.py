@@ -135,6 +135,9 @@ class BookConfig:
     preamble: list[Path]
     csl_path: Path | None = None
     bibliography: list[Path] = field(default_factory=list)
+    markdown: str = "pandoc"  # build.markdown: pandoc, gfm or commonmark
+    note_scope: str = "book"  # build.note_scope: book or chapter
+    layout: Any = None  # a layout book's tree (bookbuild.layouts.shape.Plan), else None
 
     @property
     def pdf_path(self) -> Path:
@@ -155,6 +158,10 @@ def find_book(start: Path | None = None) -> Path:
             return candidate
         if folder == here and (folder / CONFIG_NAME).is_file():
             return folder / CONFIG_NAME
+    from .layouts import detect  # a GitBook, mdBook, bookdown or Quarto book here
+
+    if (layout := detect(here)) is not None:
+        return layout
     message = f"no book/{CONFIG_NAME} found in {display_path(here)} or above; pass --book DIR"
     raise ConfigError([Diagnostic("error", message)])
 
@@ -164,6 +171,10 @@ def config_path_for(book: Path | None) -> Path:
     if book is None:
         return find_book()
     if book.is_dir():
+        if not (book / CONFIG_NAME).is_file():
+            from .layouts import detect  # a GitBook, mdBook, bookdown or Quarto book
+
+            return detect(book) or book / CONFIG_NAME
         return book / CONFIG_NAME
     return book
 
@@ -399,7 +410,14 @@ def _check_metadata(
 def load_config(config_path: Path) -> BookConfig:
     """Read and validate book.yaml; raise ConfigError listing every problem."""
     config_path = config_path.absolute()
+    from .layouts import layout_of  # a layout file, or a book.yaml saying `from: SUMMARY.md`
+    from .layouts.book import load_layout_config
+
+    if layout_of(config_path) is not None:
+        return load_layout_config(config_path)
     data, lines = _parse_yaml(config_path)
+    if isinstance(data, dict) and "from" in data:
+        return load_layout_config(config_path)
     problems = _Problems(config_path, lines)
     book_dir = config_path.parent
     if not isinstance(data, dict):

@@ -96,7 +96,11 @@ def input_files(config: BookConfig, chapters: bool = True) -> list[Path]:
     config, preamble, filters, bibliography, CSL style, and bookbuild's own code."""
     skipped = set() if chapters else {c.path for c in config.chapters}
     files = {
-        *(p for p in book_files(config.book_dir) if p not in skipped),
+        *(
+            p
+            for p in book_files(config.book_dir)
+            if p not in skipped and not p.is_relative_to(config.build_dir)  # DIR/build/
+        ),
         config.config_path,
         *config.preamble,
         *config.filters,
