@@ -388,7 +388,7 @@ def test_check_never_runs_latex(
         raise AssertionError("check ran the LaTeX engine")
 
     monkeypatch.setattr("bookbuild.engine.run_engine", no_engine)
-    monkeypatch.setattr("bookbuild.build.run_engine", no_engine)
+    monkeypatch.setattr("bookbuild.onepass.run_engine", no_engine)
     pandoc_dir = Path(shutil.which("pandoc") or "/usr/bin/pandoc").parent  # pypandoc-binary's
     path = f"{fake_bin}:{pandoc_dir}:/usr/bin:/bin"  # the fake engines come first
     code, out = run("--book", str(real_book), env={"PATH": path})

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import onepass
 from .assemble import ChapterText, assemble_markdown, read_chapters
 from .cache import (
     CACHE_SUBDIR,
@@ -42,7 +43,7 @@ from .diagnostics import (
     overfull_boxes,
     pandoc_diagnostic,
 )
-from .engine import EnginePass, EngineResult, required_programs, run_engine
+from .engine import EnginePass, EngineResult, required_programs
 from .errors import BookbuildError, LatexError, PandocError, StrictWarningsError
 from .filters import filterlib, load_filter, run_filters
 from .pandoc import doc_to_json, pandoc_path, run_pandoc
@@ -431,12 +432,13 @@ def compile_pdf(
             print(line, file=progress.stream, flush=True)
 
     try:
-        result = run_engine(
+        result = onepass.run_engine(  # a cold build in one pass when it can (issue 15)
             engine,
             tex_path,
             search_path=[config.book_dir, *{p.parent for p in config.preamble}],
             on_output=on_output,
             on_pass=on_pass,
+            config=config,
         )
     except LatexError as exc:
         diagnostic = latex_diagnostic(
