@@ -333,6 +333,7 @@ HELPER_TEX = r"""% bookbuild: a cold build in one LaTeX pass (see onepass.py).
 \def\bbop@deferred{%
   \clearpage
   \gdef\bbop@status{ok}%
+  \global\let\bbop@deferred@done\relax
   \xdef\bbop@front{\the\ReadonlyShipoutCounter}%
   \xdef\bbop@page{\the\c@page}%
   \xdef\bbop@depth{\the\c@tocdepth}%
@@ -357,6 +358,9 @@ HELPER_TEX = r"""% bookbuild: a cold build in one LaTeX pass (see onepass.py).
       \bbop@fail{layout changed between the contents and the end}%
     \fi
   \fi
+  \ifx\bbop@deferred@done\relax
+    \@ifundefined{tf@toc}{\bbop@writetoc}{}% (else the contents stood somewhere after all)
+  \fi
   \ifx\bbop@status\bbop@ok
     \bbop@typeset
   \else
@@ -365,7 +369,7 @@ HELPER_TEX = r"""% bookbuild: a cold build in one LaTeX pass (see onepass.py).
   \typeout{bookbuild-onepass: \bbop@status; front \bbop@front, body \bbop@bodyend,
     total \the\ReadonlyShipoutCounter}}
 \def\bbop@ok{ok}
-\def\bbop@typeset{%
+\def\bbop@writetoc{%
   % Every \addcontentsline has been written: close the .aux and copy its toc lines into the
   % .toc, as the end of a pass does (the kernel reads the .aux again after this hook).
   \immediate\closeout\@mainaux
@@ -378,7 +382,8 @@ HELPER_TEX = r"""% bookbuild: a cold build in one LaTeX pass (see onepass.py).
     \makeatletter
     \@@input\jobname.aux
     \immediate\closeout\bbop@tocfile
-  \endgroup
+  \endgroup}
+\def\bbop@typeset{%
   \bbop@pagenumbering{roman}%
   \global\c@page\bbop@page\relax
   \global\let\@oddhead\bbop@oddhead \global\let\@evenhead\bbop@evenhead
