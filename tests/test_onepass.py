@@ -19,7 +19,7 @@ import pytest
 
 from bookbuild import onepass
 from bookbuild.build import Progress, build, work_dir
-from bookbuild.config import load_config
+from bookbuild.config import load_config, with_engine
 from bookbuild.engine import run_engine
 
 from .conftest import BOOKS, pdf_pages, squash
@@ -188,6 +188,19 @@ def test_the_real_book_in_one_pass(built_real_book: dict[str, Any], tmp_path: Pa
     config = load_config(built_real_book["root"] / "book" / "book.yaml")
     reference = plain_two_pass(workdir_tex(config), config, tmp_path / "plain")
     same_book(built_real_book["pdf"], reference, contents_right=False)
+
+
+@pytest.mark.parametrize("engine", ["pdflatex", "lualatex"])
+def test_other_engines_take_the_second_pass_their_bookmarks_need(
+    engine: str, tmp_path: Path
+) -> None:
+    """Under pdfTeX and LuaTeX the bookmark package writes the outline from the .aux of the
+    pass before (``\\BKM@entry``): the check sees that line and a second pass runs."""
+    shutil.copytree(BOOKS / "preview", tmp_path / "preview")
+    config = with_engine(load_config(tmp_path / "preview" / "book.yaml"), engine)
+    result = build(config, progress=Progress(quiet=True))
+    assert [p.rule for p in result.passes] == [engine, engine]
+    same_book(result.pdf, plain_two_pass(workdir_tex(config), config, tmp_path / "plain"))
 
 
 def test_what_one_pass_cannot_know_takes_a_second_pass(tmp_path: Path) -> None:

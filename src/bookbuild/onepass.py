@@ -23,6 +23,7 @@ build, when the work directory holds nothing from an earlier pass:
 The pass leaves the .aux and .toc a normal pass would leave, so the next build keeps the
 engine's rule (one pass while they do not change). When a check fails, the pass counts as an
 ordinary first pass and the engine's loop goes on from its files: two passes, as before.
+``BOOKBUILD_TWO_PASS=1`` in the environment turns the one-pass build off (for comparisons).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ LABEL = re.compile(r"\\label\{([^{}]*)\}")
 AUX_KNOWN = re.compile(
     r"\\relax\s*$|\\(citation|bibcite|newlabel|@writefile|hyper@newdestlabel)\{"
     r"|\\gdef ?\\@abspage@last\{|\\gdef ?\\LT@[a-z]+ ?\{|\\fi\}\s*$"
-    r"|\\providecommand ?\\(hyper@newdestlabel|HyperFirstAtBeginDocument)\b"
+    r"|\\providecommand ?\\(hyper@newdestlabel|HyperFirstAtBeginDocument|HyField@AuxAddTo\w*)\b"
     r"|\\HyperFirstAtBeginDocument\{\\ifx\\hyper@anchor\\@undefined\s*$"
     r"|\\AtEndDocument\{\\ifx\\hyper@anchor\\@undefined\s*$"
     r"|\\global\\let\\(oldnewlabel\\newlabel|OldContentsline\\contentsline|hyper@last\\relax)\s*$"
@@ -201,6 +202,12 @@ def finish_pdf(pdf_path: Path, pages: dict[str, int], anchors: dict[str, str]) -
         for page in pdf.pages:
             for annot in page.obj.get("/Annots", []):
                 _retarget(annot, anchors)
+        # pdfTeX and LuaTeX add a stand-in destination for each placeholder name.
+        names = pdf.Root.get("/Names")
+        if names is not None and "/Dests" in names:
+            tree = pikepdf.NameTree(names.Dests)
+            for name in [k for k in tree if k.startswith(ANCHOR_PREFIX)]:
+                del tree[name]
         if total > body:
             moved = [pdf.pages[i] for i in range(body, total)]
             for i in range(total - 1, body - 1, -1):
