@@ -242,3 +242,20 @@ def test_the_seeded_aux_and_the_checks() -> None:
     assert "book.lof" in onepass._check(status, real, [Path("book.lof")], plan)[0]
     failed = status.replace("ok;", "two-sided;")
     assert onepass._check(failed, real, [], plan)[0] == "two-sided"
+
+
+def test_an_error_in_the_one_pass_names_the_chapter_line_and_leaves_no_aux(tmp_path: Path) -> None:
+    from bookbuild.errors import LatexError
+
+    shutil.copytree(BOOKS / "preview", tmp_path / "preview")
+    chapter = tmp_path / "preview" / "methods.md"
+    good = chapter.read_text()
+    chapter.write_text(good + "\n\\undefinedcommandhere\n")
+    config = load_config(tmp_path / "preview" / "book.yaml")
+    with pytest.raises(LatexError) as failure:
+        build(config, progress=Progress(quiet=True))
+    error = failure.value.diagnostics[0]
+    assert error.file and error.file.endswith("methods.md")
+    assert error.line == len(good.splitlines()) + 2
+    assert not list(work_dir(config).glob("*.aux")) and not list(work_dir(config).glob("*.toc"))
+    assert not config.pdf_path.exists()
