@@ -57,6 +57,10 @@ RERUN = re.compile(
     r"|Temporary extra page|Rerun to correct"
 )
 LABELS_CHANGED = "LaTeX Warning: Label(s) may have changed. Rerun to get cross-references right."
+#: hyperref's PDF page labels (on unless the book has contents) come from the .aux of the pass
+#: before; bookbuild puts them in the PDF from this pass's entries instead.
+PAGE_LABELS = re.compile(r"Package hyperref Warning: Rerun to get /PageLabels entry\.")
+PAGE_LABEL_ENTRY = re.compile(r"^\\HyPL@Entry\{(\d+)(<<.*>>)\}\s*$", re.M)
 BIBITEM = re.compile(r"\\bibitem\[\\citeproctext\]\{([^{}]*)\}")
 REF = re.compile(r"\\ref\{([^{}]*)\}")
 LABEL = re.compile(r"\\label\{([^{}]*)\}")
@@ -66,7 +70,8 @@ LABEL = re.compile(r"\\label\{([^{}]*)\}")
 #: rerun). Any other line may change what a next pass typesets, so it takes that pass.
 AUX_KNOWN = re.compile(
     r"\\relax\s*$|\\(citation|bibcite|newlabel|@writefile|hyper@newdestlabel)\{"
-    r"|\\gdef ?\\@abspage@last\{|\\gdef ?\\LT@[a-z]+ ?\{|\\fi\}\s*$"
+    r"|\\gdef ?\\@abspage@last\{|\\gdef ?\\LT@[a-z]+ ?\{|\\fi\}\s*$|\\HyPL@Entry\{"
+    r"|\\providecommand\*?\\HyPL@Entry\b"
     r"|\\providecommand ?\\(hyper@newdestlabel|HyperFirstAtBeginDocument|HyField@AuxAddTo\w*)\b"
     r"|\\HyperFirstAtBeginDocument\{\\ifx\\hyper@anchor\\@undefined\s*$"
     r"|\\AtEndDocument\{\\ifx\\hyper@anchor\\@undefined\s*$"
@@ -170,7 +175,7 @@ def _check(log: str, aux: str, files: list[Path], plan: Plan) -> tuple[str, dict
     pages = {k: int(status[k]) for k in ("front", "body", "total")}
     if status["status"] not in ("ok", "none"):
         return status["status"], pages
-    rerun = RERUN.search(log.replace(LABELS_CHANGED, "").replace("\n", ""))
+    rerun = RERUN.search(PAGE_LABELS.sub("", log.replace(LABELS_CHANGED, "").replace("\n", "")))
     if rerun:
         return f"LaTeX asks for a rerun ({rerun[0]})", pages
     extra = sorted(p.name for p in files if p.suffix not in SETTLED_SUFFIXES)
@@ -190,8 +195,11 @@ def _check(log: str, aux: str, files: list[Path], plan: Plan) -> tuple[str, dict
     return "", pages
 
 
-def finish_pdf(pdf_path: Path, pages: dict[str, int], anchors: dict[str, str]) -> None:
-    """Point seeded labels' links at their real anchors; move the contents into place."""
+def finish_pdf(
+    pdf_path: Path, pages: dict[str, int], anchors: dict[str, str], aux: str = ""
+) -> None:
+    """Point seeded labels' links at their real anchors; move the contents into place; set
+    the PDF page labels hyperref would set from this pass's .aux in the next."""
     import pikepdf
 
     front, body, total = pages["front"], pages["body"], pages["total"]
@@ -208,6 +216,12 @@ def finish_pdf(pdf_path: Path, pages: dict[str, int], anchors: dict[str, str]) -
             tree = pikepdf.NameTree(names.Dests)
             for name in [k for k in tree if k.startswith(ANCHOR_PREFIX)]:
                 del tree[name]
+        entries = PAGE_LABEL_ENTRY.findall(aux)
+        if entries and entries != [("0", "<</S/D>>")]:  # hyperref leaves out the plain 1, 2 ...
+            nums: list[Any] = []
+            for index, style in entries:
+                nums += [int(index), pikepdf.Object.parse(style.encode())]
+            pdf.Root.PageLabels = pikepdf.Dictionary(Nums=pikepdf.Array(nums))
         if total > body:
             moved = [pdf.pages[i] for i in range(body, total)]
             for i in range(total - 1, body - 1, -1):
@@ -280,10 +294,11 @@ def run_engine(
     )
     if not why:
         start = time.perf_counter()
-        real = aux_labels(aux.read_text(errors="replace"))
+        aux_now = aux.read_text(errors="replace")
+        real = aux_labels(aux_now)
         anchors = {name: real[name][3] for name in plan.labels}
         try:
-            finish_pdf(pdf, pages, anchors)
+            finish_pdf(pdf, pages, anchors, aux_now)
         except Exception as exc:  # a PDF pikepdf cannot handle: an ordinary second pass
             why = f"pikepdf: {exc}"
         else:
