@@ -120,11 +120,12 @@ def test_a_failed_pass_leaves_the_aux_files_as_they_were(copy_book) -> None:
     assert "Fixed closing words" in squash(" ".join(pdf_pages(result.pdf)))
 
 
-def test_a_document_that_never_settles_stops_after_five_passes_with_a_warning(
+def test_a_document_that_never_settles_stops_at_the_pass_limit_with_a_warning(
     copy_book,
 ) -> None:
     """Each pass writes the count of passes into the .aux: it never settles. (The cold
-    one-pass attempt sees an .aux line it does not know and leaves it to the loop.)"""
+    one-pass attempt sees an .aux line it does not know and leaves it to the loop, which
+    runs its five passes after it.)"""
     config = load_config(copy_book("minimal"))
     chapter = config.book_dir / "two.md"
     counting = r"""
