@@ -1,4 +1,4 @@
-"""A cold build in one LaTeX pass (bookbuild.onepass) gives the book two passes give.
+"""A cold build in one LaTeX pass (bookbuild.stages.onepass) gives the book two passes give.
 
 Each PDF is compared with the engine's plain loop (two passes, the contents in place) run on
 the same .tex in a fresh directory: same pages, the same text on each, TOC entries naming the
@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 
-from bookbuild import onepass
-from bookbuild.build import Progress, build, work_dir
+from bookbuild.build import build
+from bookbuild.builddir import work_dir
 from bookbuild.config import load_config, with_engine
-from bookbuild.engine import run_engine
+from bookbuild.progress import Progress
+from bookbuild.stages import onepass
+from bookbuild.stages.compile import run_engine
 
 from .conftest import BOOKS, pdf_pages, squash
 

@@ -24,20 +24,19 @@ The pass leaves the .aux and .toc a normal pass would leave, so the next build k
 engine's rule (one pass while they do not change). When a check fails, the pass counts as an
 ordinary first pass and the engine's loop goes on from its files: two passes, as before.
 ``BOOKBUILD_TWO_PASS=1`` in the environment turns the one-pass build off (for comparisons).
+
+The pass is the first of :func:`bookbuild.stages.compile.run_engine`'s loop: this module
+prepares it (:func:`prepare`, :func:`command`) and finishes or rejects it (:func:`finish`);
+it imports nothing of bookbuild's, and the label numbers come in as arguments.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from . import engine as eng
-from .engine import EnginePass, EngineResult
 
 HELPER = "bookbuild-onepass.ltx"  # not .tex: the work directory has one .tex, the book
 #: The files a pass may leave for the next one and still count as settled.
@@ -97,18 +96,13 @@ def latex_label(ident: str) -> str:
     )
 
 
-def label_numbers(config: Any) -> dict[str, str]:
-    """The numbers the crossref filter gave each label in the last full build (LaTeX names)."""
-    if config is None:
-        return {}
-    from .build import book_cache
-    from .incremental import load_state
-
-    state = load_state(book_cache(config), config) or {}
-    labels = state.get("crossref_labels") or {}
+def label_numbers(crossref_labels: dict[str, Any] | None) -> dict[str, str]:
+    """LaTeX label -> number, from the labels the crossref filter numbered in the last full
+    build (the ``crossref_labels`` of :mod:`bookbuild.incremental`'s state; the orchestrator
+    passes them in, a stage does not read that state)."""
     return {
         latex_label(ident): str(data["number"])
-        for ident, data in labels.items()
+        for ident, data in (crossref_labels or {}).items()
         if isinstance(data, dict) and data.get("number") not in (None, "", "??")
     }
 
@@ -160,10 +154,6 @@ def aux_labels(aux: str) -> dict[str, list[str]]:
         if fields is not None:
             found[match[1]] = fields
     return found
-
-
-def _cold(workdir: Path, stem: str) -> bool:
-    return not eng.reread_files(workdir, stem)
 
 
 def _check(log: str, aux: str, files: list[Path], plan: Plan) -> tuple[str, dict[str, int]]:
@@ -247,71 +237,47 @@ def _retarget(annot: Any, anchors: dict[str, str]) -> None:
         holder[key] = pikepdf.String(anchors[name])
 
 
-def run_engine(
-    engine: str,
-    tex_path: Path,
-    search_path: list[Path],
-    on_output: Callable[[str], None] | None = None,
-    on_pass: Callable[[EnginePass], None] | None = None,
-    config: Any = None,
-) -> EngineResult:
-    """:func:`bookbuild.engine.run_engine`, in one pass when the build is cold and that pass
-    comes out as a second one would (else the engine's loop goes on from it)."""
+def enabled() -> bool:
+    """False when ``BOOKBUILD_TWO_PASS`` is set (comparisons)."""
+    return not os.environ.get("BOOKBUILD_TWO_PASS")
+
+
+def prepare(tex_path: Path, numbers: dict[str, str]) -> Plan:
+    """Before a cold pass: write the helper and the seeded .aux beside ``tex_path``."""
     workdir, stem = tex_path.parent, tex_path.stem
-
-    def normal() -> EngineResult:
-        return eng.run_engine(engine, tex_path, search_path, on_output, on_pass)
-
-    if engine == "tectonic" or not _cold(workdir, stem) or os.environ.get("BOOKBUILD_TWO_PASS"):
-        return normal()
-    eng.check_engine(engine)
-    tex = tex_path.read_text(encoding="utf-8", errors="replace")
-    aux_text, plan = seed_aux(tex, label_numbers(config))
-    aux = workdir / f"{stem}.aux"
-    pdf = workdir / f"{stem}.pdf"
-    log = workdir / f"{stem}.log"
+    aux_text, plan = seed_aux(tex_path.read_text(encoding="utf-8", errors="replace"), numbers)
     (workdir / HELPER).write_text(HELPER_TEX, encoding="utf-8")
-    aux.write_text(aux_text, encoding="utf-8")
-    command = eng.engine_command(engine, tex_path.name)
-    command[-1:] = [f"-jobname={stem}", f"\\input{{{HELPER}}}\\input{{{tex_path.name}}}"]
-    output: list[str] = []
-    start = time.perf_counter()
-    old_pdf = eng.pdf_fingerprint(pdf)
-    try:
-        code = eng._run_once(command, workdir, eng.engine_env(search_path), on_output, output)
-    except BaseException:
-        eng._restore(workdir, stem, {})
-        raise
-    done = EnginePass(engine, time.perf_counter() - start)
-    if on_pass:
-        on_pass(done)
-    if code != 0 or eng.pdf_fingerprint(pdf) in (None, old_pdf):
-        eng._restore(workdir, stem, {})
-        raise eng.latex_failure(log, "".join(output))
+    (workdir / f"{stem}.aux").write_text(aux_text, encoding="utf-8")
+    return plan
+
+
+def command(base: list[str], tex_path: Path) -> list[str]:
+    """The engine's command for the one-pass run: the helper read before the book."""
+    return [
+        *base[:-1],
+        f"-jobname={tex_path.stem}",
+        f"\\input{{{HELPER}}}\\input{{{tex_path.name}}}",
+    ]
+
+
+def finish(tex_path: Path, plan: Plan, written: list[Path]) -> str:
+    """After the one-pass run (``written``: the files it left for a next pass): finish the
+    PDF and return "", or return why a second pass is needed (the PDF then stays as the pass
+    left it, an ordinary first pass)."""
+    workdir, stem = tex_path.parent, tex_path.stem
+    log = workdir / f"{stem}.log"
+    aux = (workdir / f"{stem}.aux").read_text(errors="replace")
     log_text = log.read_text(errors="replace") if log.is_file() else ""
-    why, pages = _check(
-        log_text, aux.read_text(errors="replace"), eng._reread_paths(workdir, stem), plan
-    )
-    if not why:
-        start = time.perf_counter()
-        aux_now = aux.read_text(errors="replace")
-        real = aux_labels(aux_now)
-        anchors = {name: real[name][3] for name in plan.labels}
-        try:
-            finish_pdf(pdf, pages, anchors, aux_now)
-        except Exception as exc:  # a PDF pikepdf cannot handle: an ordinary second pass
-            why = f"pikepdf: {exc}"
-        else:
-            moved = EnginePass("contents", time.perf_counter() - start)
-            if on_pass:
-                on_pass(moved)
-            return EngineResult(pdf=pdf, log=log, passes=[done, moved])
-    if on_output:
-        on_output(f"bookbuild-onepass: a second pass ({why})")
-    later = normal()
-    return EngineResult(
-        pdf=later.pdf, log=later.log, passes=[done, *later.passes], settled=later.settled
-    )
+    why, pages = _check(log_text, aux, written, plan)
+    if why:
+        return why
+    real = aux_labels(aux)
+    anchors = {name: real[name][3] for name in plan.labels}
+    try:
+        finish_pdf(workdir / f"{stem}.pdf", pages, anchors, aux)
+    except Exception as exc:  # a PDF pikepdf cannot handle: an ordinary second pass
+        return f"pikepdf: {exc}"
+    return ""
 
 
 #: Read before the book's .tex in a one-pass run (here, not in a file of its own, so that the
