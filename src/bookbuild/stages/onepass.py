@@ -8,7 +8,7 @@ build, when the work directory holds nothing from an earlier pass:
 
 1. writes the .aux a first pass would leave for citations and for the labels that ``\\ref``
    asks for (number as the filter counted it; page and title unknown; a placeholder anchor);
-2. runs the engine once, with ``onepass.tex`` read before the book: ``\\tableofcontents``
+2. runs the engine once, with ``bookbuild-onepass.ltx`` read before the book: ``\\tableofcontents``
    only clears its page; after the last page the contents are typeset from the entries the
    pass wrote, numbered in roman from where they stood (front matter is numbered in roman
    with a table of contents, so the body's pages do not depend on the contents' length);
