@@ -13,7 +13,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # 42 MB), CJK (fonts-noto-cjk, 91 MB), emoji in black and white (fonts-symbola, 3 MB): 70 MB to
 # download, 140 MB installed, about 20 s.
 APT_PACKAGES := texlive-xetex texlive-luatex texlive-latex-recommended texlive-latex-extra \
-                texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils \
+                texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils qpdf \
                 fonts-noto-core fonts-noto-cjk fonts-symbola
 TEX_PROGRAMS := latexmk xelatex pdflatex lualatex pdftotext
 # One file of each font package: when one is missing, the install step runs.

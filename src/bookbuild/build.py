@@ -48,6 +48,16 @@ def book_cache(config: BookConfig) -> Cache:
     return Cache(config.build_dir / CACHE_SUBDIR)
 
 
+def label_numbers(config: BookConfig, cache: Cache) -> dict[str, str]:
+    """The numbers the crossref filter gave each label in the last full build (LaTeX names):
+    what lets a cold build take one LaTeX pass (:mod:`bookbuild.stages.onepass`)."""
+    from . import incremental
+    from .stages import onepass
+
+    state = incremental.load_state(cache, config) or {}
+    return onepass.label_numbers(state.get("crossref_labels"))
+
+
 def make_latex(
     config: BookConfig, progress: Progress, cache: Cache | None = None
 ) -> tuple[str, list[Diagnostic], Assembled]:
@@ -158,7 +168,15 @@ def _build(
     fail_on_warnings(warnings, strict)
     workdir = work_dir(config)
     with build_lock(workdir):
-        result = compile_pdf(tex, config, config.engine, workdir, progress, assembled.sources)
+        result = compile_pdf(
+            tex,
+            config,
+            config.engine,
+            workdir,
+            progress,
+            assembled.sources,
+            labels=label_numbers(config, cache),
+        )
         warnings += engine_font_warnings(result, assembled.sources, progress, strict)
         install_pdf(result.pdf, target)
     write_stamp(

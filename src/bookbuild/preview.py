@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import BuildResult, book_cache, engine_font_warnings, fail_on_warnings
+from .build import BuildResult, book_cache, engine_font_warnings, fail_on_warnings, label_numbers
 from .builddir import build_lock, install_pdf, output_errors
 from .config import ENGINES, BookConfig
 from .diagnostics import Diagnostic, diagnostic_from_text
@@ -348,7 +348,13 @@ def _preview(
     workdir = config.build_dir / "preview" / ".work" / config.engine / name
     with build_lock(workdir):
         result = compile_pdf(
-            tex, _named(config, name), config.engine, workdir, progress, assembled.sources
+            tex,
+            _named(config, name),
+            config.engine,
+            workdir,
+            progress,
+            assembled.sources,
+            labels=label_numbers(config, cache),
         )
         warnings += engine_font_warnings(result, assembled.sources, progress, strict)
         install_pdf(result.pdf, target)
