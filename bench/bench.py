@@ -7,7 +7,7 @@ Generates the book (bench/gen_book.py) in a temp dir and times, REPS times each:
 and latexmk on the same assembled Markdown, plain ``pandoc --pdf-engine=xelatex``, and
 ``bookbuild pdf -q`` cold, with nothing changed (noop), after a one-chapter edit, and as a
 one-chapter preview (``--chapter``, when bookbuild has it); then the no-op build of the real
-book, and bookdown on the same two books (bench/bookdown.py; installed from Debian when
+book, and bookdown on the same two books (bench/bookdown_baseline.py; installed from Debian when
 missing and run as root). Prints median and min-max seconds, the goals of issues 5 and 7 and
 the ratios to bookdown of issue 15 as PASS/FAIL. bookbuild runs from this checkout's src/
 (PYTHONPATH), with ``--json`` for its page count and stages. Peak memory is given twice: the
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bookdown  # noqa: E402
+import bookdown_baseline as bookdown  # noqa: E402
 from gen_book import REPO, generate, markdown_bytes  # noqa: E402
 
 #: Runs bookbuild's CLI in-process and writes to $BENCH_RSS the peak RSS (KiB) of this process

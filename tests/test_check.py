@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bookbuild.books import load_config
 from bookbuild.check import check, check_empty_sections, check_raw_latex, load_book
 from bookbuild.check.locate import Source, cite_pattern, mask
 from bookbuild.cli import cli
-from bookbuild.config import load_config
 from bookbuild.diagnostics import Diagnostic
 
 from .conftest import REPO, SEED

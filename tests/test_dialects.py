@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from bookbuild.books import load_config
 from bookbuild.build import build
-from bookbuild.config import load_config
 from bookbuild.dialects.cells import normalise_cells
 from bookbuild.progress import Progress
 

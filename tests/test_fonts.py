@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from bookbuild import fonts
+from bookbuild.books import load_config
 from bookbuild.build import BuildResult, build, make_latex
-from bookbuild.config import load_config, with_engine
+from bookbuild.config import with_engine
 from bookbuild.errors import StrictWarningsError
 from bookbuild.progress import Progress
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from bookbuild.books import load_config
 from bookbuild.build import book_cache, make_latex
 from bookbuild.cache import Cache
-from bookbuild.config import BookConfig, load_config
+from bookbuild.config import BookConfig
 from bookbuild.incremental import STATE_KIND, split_tex, state_key
 from bookbuild.markers import TEX_MARK
 from bookbuild.progress import Progress

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.config import config_path_for, load_config
+from bookbuild.books import config_path_for, load_config
 from bookbuild.errors import ConfigError
 from bookbuild.layouts import detect, pre_numbered
 from bookbuild.layouts.bookdown import read_bookdown

@@ -10,8 +10,8 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from bookbuild.books import config_path_for, load_config
 from bookbuild.build import build
-from bookbuild.config import config_path_for, load_config
 from bookbuild.layouts import detect
 from bookbuild.progress import Progress
 

@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
+from bookbuild.books import load_config
 from bookbuild.build import build
 from bookbuild.builddir import work_dir
-from bookbuild.config import load_config, with_engine
+from bookbuild.config import with_engine
 from bookbuild.progress import Progress
 from bookbuild.stages import onepass
 from bookbuild.stages.compile import run_engine

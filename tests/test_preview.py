@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bookbuild.books import load_config
 from bookbuild.cli import cli
-from bookbuild.config import load_config
 from bookbuild.preview import SelectionError, select_chapters, split_chapters
 from bookbuild.stages.assemble import assemble
 from bookbuild.stages.read import read_book

@@ -74,7 +74,8 @@ def reported_errors(verbose: bool) -> Iterator[None]:
 
 
 def _load(book: Path | None, engine: str | None = None) -> Any:
-    from .config import config_path_for, load_config, with_engine
+    from .books import config_path_for, load_config
+    from .config import with_engine
 
     return with_engine(load_config(config_path_for(book)), engine)
 
@@ -261,7 +262,7 @@ def watch(book: Path | None, chapters: tuple[str, ...], engine: str | None, verb
       bookbuild watch
       bookbuild watch --chapter math     # only build/preview/math.pdf
     """
-    from .config import config_path_for
+    from .books import config_path_for
     from .watch import WatchSettings, watch_book
 
     with reported_errors(verbose):

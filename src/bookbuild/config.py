@@ -149,36 +149,6 @@ class BookConfig:
         return self.book_dir.parent
 
 
-def find_book(start: Path | None = None) -> Path:
-    """The nearest ``book/book.yaml`` from ``start`` (default: the working dir) upward."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / "book" / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-        if folder == here and (folder / CONFIG_NAME).is_file():
-            return folder / CONFIG_NAME
-    from .layouts import detect  # a GitBook, mdBook, bookdown or Quarto book here
-
-    if (layout := detect(here)) is not None:
-        return layout
-    message = f"no book/{CONFIG_NAME} found in {display_path(here)} or above; pass --book DIR"
-    raise ConfigError([Diagnostic("error", message)])
-
-
-def config_path_for(book: Path | None) -> Path:
-    """Resolve the ``--book`` argument (a directory or a book.yaml) to the config file."""
-    if book is None:
-        return find_book()
-    if book.is_dir():
-        if not (book / CONFIG_NAME).is_file():
-            from .layouts import detect  # a GitBook, mdBook, bookdown or Quarto book
-
-            return detect(book) or book / CONFIG_NAME
-        return book / CONFIG_NAME
-    return book
-
-
 def _key_lines(node: yaml.Node, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
     """Map each key path (and list index path) to its 1-based line in the file."""
     lines: dict[tuple[Any, ...], int] = {}
@@ -407,17 +377,15 @@ def _check_metadata(
     return values, csl_path, bibliography
 
 
-def load_config(config_path: Path) -> BookConfig:
-    """Read and validate book.yaml; raise ConfigError listing every problem."""
-    config_path = config_path.absolute()
-    from .layouts import layout_of  # a layout file, or a book.yaml saying `from: SUMMARY.md`
-    from .layouts.book import load_layout_config
+def parse_config(config_path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """book.yaml's data and the line of each key (ConfigError when it is not YAML)."""
+    return _parse_yaml(config_path.absolute())
 
-    if layout_of(config_path) is not None:
-        return load_layout_config(config_path)
-    data, lines = _parse_yaml(config_path)
-    if isinstance(data, dict) and "from" in data:
-        return load_layout_config(config_path)
+
+def config_from_yaml(config_path: Path, data: Any, lines: dict[tuple[Any, ...], int]) -> BookConfig:
+    """Validate book.yaml's ``data`` (its key lines from :func:`parse_config`); raise
+    ConfigError listing every problem. Books in other layouts: :mod:`bookbuild.books`."""
+    config_path = config_path.absolute()
     problems = _Problems(config_path, lines)
     book_dir = config_path.parent
     if not isinstance(data, dict):

@@ -1,6 +1,6 @@
 """bookdown as a baseline: the same book written as a bookdown project, and its build timed.
 
-    python bench/bookdown.py BOOK_YAML OUT_DIR      # write OUT_DIR/index.Rmd, _bookdown.yml …
+    python bench/bookdown_baseline.py BOOK_YAML OUT_DIR    # OUT_DIR/index.Rmd, _bookdown.yml …
 
 bookdown (R's ``bookdown::render_book``) is what many authors use for a PDF book from Markdown
 chapters. The project written here holds the same chapters in the same order (as ``.Rmd``
