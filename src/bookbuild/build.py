@@ -171,6 +171,9 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
             *[pf.MetaString(str(p)) for p in config.bibliography]
         )
     number_front_matter_in_roman(doc)
+    from .print_edition import apply_print_edition
+
+    apply_print_edition(doc)  # trim, binding margins, bleed, black links (print: true)
     institute = doc.metadata.content.get("institute")
     author = doc.metadata.content.get("author")
     if institute is None or not isinstance(author, pf.MetaInlines):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .cache import pdf_fingerprint
 from .errors import LatexError, ToolMissingError
+from .indexprog import INDEX_SIDE_FILES, update_index
 
 #: Debian packages that give bookbuild every engine and the LaTeX packages the book uses.
 APT_PACKAGES = (
@@ -139,7 +140,11 @@ def _settled(before: dict[Path, bytes], after: dict[Path, bytes]) -> bool:
     """True when the pass left every reread file as it found it (the page count aside)."""
 
     def norm(files: dict[Path, bytes]) -> dict[Path, bytes]:
-        return {p: IGNORED_AUX_LINE.sub(b"", data) for p, data in files.items()}
+        return {
+            p: IGNORED_AUX_LINE.sub(b"", data)
+            for p, data in files.items()
+            if p.suffix not in INDEX_SIDE_FILES  # the index counts through its .ind
+        }
 
     return norm(before) == norm(after)
 
@@ -225,6 +230,12 @@ def run_engine(
         if engine == "tectonic":
             break
         after = reread_files(workdir, stem)
+        start = time.perf_counter()
+        program = update_index(workdir, stem, before, env)  # makeindex when the .idx changed
+        if program:
+            after = reread_files(workdir, stem)
+            if on_pass:
+                on_pass(EnginePass(program, time.perf_counter() - start))
         if _settled(before, after):
             break
         if len(passes) >= MAX_PASSES:
