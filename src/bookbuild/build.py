@@ -563,6 +563,7 @@ def build_fingerprint(config: BookConfig, target: Path) -> str:
     engines = [shutil.which(p) for p in required_programs(config.engine)]
     tools = [pandoc_path(), panflute_path(), *engines]
     settings = {"engine": config.engine, "target": str(target.absolute())}
+    settings["metadata"] = json.dumps(config.metadata, sort_keys=True, default=str)  # --set
     return inputs_fingerprint(input_files(config), tools, settings)
 
 

@@ -44,6 +44,17 @@ def output_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[...
     )
 
 
+def set_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Set a metadata key for this build (repeatable), e.g. an edition: "
+        "--set solutions=none.",
+    )(func)
+
+
 def noise_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("-q", "--quiet", is_flag=True, help="Print errors only.")(func)
     return click.option("-v", "--verbose", is_flag=True, help="Show the engine's output.")(func)
@@ -121,6 +132,7 @@ def cli() -> None:
     help="Preview only this chapter (number, file stem or title fragment; repeatable): "
     "build/preview/<stem>.pdf, numbered as in the book.",
 )
+@set_option
 @noise_options
 def pdf(
     book: Path | None,
@@ -129,6 +141,7 @@ def pdf(
     strict: bool,
     json_path: Path | None,
     chapters: tuple[str, ...],
+    settings: tuple[str, ...],
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -140,14 +153,16 @@ def pdf(
       bookbuild pdf --engine pdflatex -o /tmp/book.pdf
       bookbuild pdf --chapter 5          # build/preview/math.pdf
       bookbuild pdf --chapter workflows --chapter algorithms
+      bookbuild pdf --set solutions=none -o build/student.pdf
     """
     from .build import Progress, build, write_report
+    from .editions import with_settings
     from .errors import BookbuildError
 
     progress = Progress(quiet=quiet, verbose=verbose, annotate=github_annotations())
     with reported_errors(verbose):
         try:
-            config = _load(book, engine)
+            config = with_settings(_load(book, engine), settings)
             target = output or config.pdf_path
             if chapters:
                 from .preview import preview
