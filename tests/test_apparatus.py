@@ -249,3 +249,23 @@ def test_unchanged_rebuild_runs_no_index_program(built: dict[str, Any], tmp_path
     rules = [name for name, _ in progress.stages]
     assert "upmendex" not in rules and "makeindex" not in rules
     assert rules.count("xelatex") == 1
+
+
+def test_check_lists_index_entries_spelled_two_ways(tmp_path: Path) -> None:
+    from bookbuild.check import check
+
+    shutil.copytree(BOOKS / "apparatus", tmp_path / "book")
+    chapter = tmp_path / "book" / "part2" / "questions" / "probability.md"
+    chapter.write_text(
+        chapter.read_text()
+        + "\nA [Model]{.index} needs an [optimizer]{.index}; British books say "
+        "[optimiser]{.index}.\n"
+    )
+    report = check(tmp_path / "book")
+    found = {(d.severity, d.line): d.message for d in report.diagnostics}
+    lines = chapter.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "[Model]" in text)
+    assert "differs only by case from 'model'" in found[("warning", line)]
+    assert "spelled like 'optimizer'" in found[("info", line)]
+    # nested entries under one heading are not spelling mistakes
+    assert not any("supervised" in d.message for d in report.diagnostics)

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 import yaml
 
 from .assemble import chapter_marker
+from .check_index import check_index_entries
 from .config import BookConfig, config_path_for, display_path, load_config
 from .diagnostics import Diagnostic
 from .errors import (
@@ -475,6 +476,7 @@ CHECKS: tuple[Callable[[Book], list[Diagnostic]], ...] = (
     check_raw_latex,
     check_list_indent,
     check_empty_sections,
+    check_index_entries,  # bookbuild.check_index
 )
 
 
