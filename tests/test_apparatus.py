@@ -257,8 +257,7 @@ def test_check_lists_index_entries_spelled_two_ways(tmp_path: Path) -> None:
     shutil.copytree(BOOKS / "apparatus", tmp_path / "book")
     chapter = tmp_path / "book" / "part2" / "questions" / "probability.md"
     chapter.write_text(
-        chapter.read_text()
-        + "\nA [Model]{.index} needs an [optimizer]{.index}; British books say "
+        chapter.read_text() + "\nA [Model]{.index} needs an [optimizer]{.index}; British books say "
         "[optimiser]{.index}.\n"
     )
     report = check(tmp_path / "book")
@@ -269,3 +268,50 @@ def test_check_lists_index_entries_spelled_two_ways(tmp_path: Path) -> None:
     assert "spelled like 'optimizer'" in found[("info", line)]
     # nested entries under one heading are not spelling mistakes
     assert not any("supervised" in d.message for d in report.diagnostics)
+
+
+def glossary_page(pages: list[str]) -> int:
+    return max(i for i, p in enumerate(pages) if squash(p).startswith("Glossary"))
+
+
+def test_glossary_prints_only_used_terms_sorted_with_pages(built: dict[str, Any]) -> None:
+    pages = built["pages"]
+    at = glossary_page(pages)
+    text = squash(pages[at])
+    names = ["Eigenvalue", "Learning rate", "Loss function", "Overfitting"]
+    places = [text.index(n + " ") for n in names]
+    assert places == sorted(places)
+    assert "Epoch" not in text  # defined, never used
+    used = dict(
+        re.findall(
+            r"(Learning rate|Loss function|Overfitting|Eigenvalue) .*?Used on p\. (\d+(?:, \d+)*)", text
+        )
+    )
+    assert used["Learning rate"].split(", ")[0] != used["Learning rate"].split(", ")[-1]
+    for name, numbers in used.items():
+        for number in numbers.split(", "):
+            page = squash(unhyphenate(page_of_number(pages, number.strip()))).lower()
+            assert name.split()[0].lower() in page, (name, number)
+
+
+def test_glossary_uses_link_to_the_definition(built: dict[str, Any]) -> None:
+    pages, reader = built["pages"], built["reader"]
+    at = glossary_page(pages)
+    use = next(i for i, p in enumerate(pages) if "(overfitting)" in squash(p))
+    assert at in link_pages(reader, use)
+    assert use in link_pages(reader, at)  # the page numbers link back
+
+
+def test_unknown_glossary_term_names_file_line_and_a_close_term(tmp_path: Path) -> None:
+    from bookbuild.errors import FilterError
+
+    shutil.copytree(BOOKS / "apparatus", tmp_path / "book")
+    chapter = tmp_path / "book" / "part1" / "learning.md"
+    chapter.write_text(chapter.read_text() + "\nEach {{epochs}} takes a minute.\n")
+    config = load_config(tmp_path / "book" / "book.yaml")
+    with pytest.raises(FilterError) as caught:
+        make_latex(config, Progress(quiet=True))
+    diagnostic = caught.value.diagnostics[0]
+    assert "unknown glossary term 'epochs'; did you mean 'Epoch'?" in diagnostic.message
+    assert diagnostic.file and diagnostic.file.endswith("part1/learning.md")
+    assert diagnostic.line == len(chapter.read_text().splitlines())
