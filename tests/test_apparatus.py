@@ -284,7 +284,9 @@ def test_glossary_prints_only_used_terms_sorted_with_pages(built: dict[str, Any]
     assert "Epoch" not in text  # defined, never used
     used = dict(
         re.findall(
-            r"(Learning rate|Loss function|Overfitting|Eigenvalue) .*?Used on p\. (\d+(?:, \d+)*)", text
+            r"(Learning rate|Loss function|Overfitting|Eigenvalue) .*?"
+            r"Used on p\. (\d+(?:, \d+)*)",
+            text,
         )
     )
     assert used["Learning rate"].split(", ")[0] != used["Learning rate"].split(", ")[-1]
