@@ -317,3 +317,58 @@ def test_unknown_glossary_term_names_file_line_and_a_close_term(tmp_path: Path) 
     assert "unknown glossary term 'epochs'; did you mean 'Epoch'?" in diagnostic.message
     assert diagnostic.file and diagnostic.file.endswith("part1/learning.md")
     assert diagnostic.line == len(chapter.read_text().splitlines())
+
+
+def chapter_reference_lists(pages: list[str]) -> list[str]:
+    """The text of each per-chapter "References" list (up to the next heading or page end)."""
+    found = []
+    for page in pages:
+        text = squash(page)
+        for piece in text.split("References ")[1:]:
+            if piece.startswith("["):
+                found.append(re.split(r" (?:Chapter|Part|Glossary|Appendix) ", piece)[0])
+    return found
+
+
+def test_each_chapter_lists_the_works_it_cites(built: dict[str, Any]) -> None:
+    lists = chapter_reference_lists(built["pages"])
+    assert len(lists) == 3  # chapters 1, 2 and 4 cite; chapter 3 does not
+    first, second, fourth = lists
+    assert "[1] C. M. Bishop" in first and "Kingma" not in first
+    assert "[2] D. P. Kingma" in second and "[3] I. Goodfellow" in second
+    assert "Bishop" not in second
+    # numbers follow the first citation across the book: Bishop is [1] again in chapter 4
+    assert "[1] C. M. Bishop" in fourth and "Kingma" not in fourth
+    assert "\\begin{CSLReferences}" in built["tex"]
+    assert built["tex"].count("\\bibitem") == 4
+
+
+def test_citations_link_to_their_chapters_list(built: dict[str, Any]) -> None:
+    pages, reader = built["pages"], built["reader"]
+    cite = next(i for i, p in enumerate(pages) if "[1, Ch. 1]" in p)
+    own_list = next(
+        i for i in range(cite, len(pages)) if "References [1] C. M. Bishop" in squash(pages[i])
+    )
+    assert own_list in link_pages(reader, cite)
+    first_list = next(i for i, p in enumerate(pages) if "References [1]" in squash(p))
+    assert first_list < own_list and first_list not in link_pages(reader, cite)
+
+
+def test_lists_of_figures_and_tables_link(built: dict[str, Any]) -> None:
+    pages, reader = built["pages"], built["reader"]
+    lof = next(i for i, p in enumerate(pages) if squash(p).startswith("List of Figures"))
+    lot = next(i for i, p in enumerate(pages) if squash(p).startswith("List of Tables"))
+    figure = next(i for i, p in enumerate(pages) if "Figure 2.1: Training loss" in squash(p))
+    table = next(i for i, p in enumerate(pages) if "Table 2.1: Three optimisers" in squash(p))
+    assert figure in link_pages(reader, lof)
+    assert table in link_pages(reader, lot)
+
+
+def test_restarted_numbering_and_one_list_at_the_back(built: dict[str, Any]) -> None:
+    config = with_settings(built["config"], ["bibliography-numbering=restart"])
+    tex, _, _ = make_latex(config, Progress(quiet=True))
+    second = tex[tex.index("\\label{refs-c2}") :]
+    assert "{[}1{]}" in second[: second.index("\\end{CSLReferences}")]  # Kingma is [1] here
+    config = with_settings(built["config"], ["bibliography-placement=end"])
+    tex, _, _ = make_latex(config, Progress(quiet=True))
+    assert "refs-c1" not in tex and tex.count("\\begin{CSLReferences}") == 1

@@ -174,6 +174,9 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
     from .print_edition import apply_print_edition
 
     apply_print_edition(doc)  # trim, binding margins, bleed, black links (print: true)
+    from .chapter_bibliography import apply_chapter_bibliography
+
+    apply_chapter_bibliography(doc, config)  # bibliography-placement: per-chapter
     institute = doc.metadata.content.get("institute")
     author = doc.metadata.content.get("author")
     if institute is None or not isinstance(author, pf.MetaInlines):
@@ -272,8 +275,11 @@ def check_images(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -
 
 
 def latex_args(config: BookConfig) -> list[str]:
+    from .chapter_bibliography import per_chapter
+
     args = ["--standalone", "--top-level-division=chapter", f"--resource-path={config.book_dir}"]
-    if config.metadata.get("citeproc", True) and (config.bibliography or config.csl_path):
+    cites = config.metadata.get("citeproc", True) and (config.bibliography or config.csl_path)
+    if cites and not per_chapter(config):  # per-chapter lists: citeproc ran in finish_metadata
         args.append("--citeproc")
     return args
 
