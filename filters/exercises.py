@@ -34,8 +34,12 @@ Settings (metadata):
 - ``exercises: {title: Exercise, solution: Solution, hint: Hint, solutions-title: Solutions}``:
   the words printed.
 
-Not incremental: an appendix of solutions depends on every chapter, so a book with this filter
-rebuilds in full (always right).
+Chapter rebuilds (``INCREMENTAL``): a chapter alone is numbered from the chapter counter
+bookbuild hands crossref (``doc.bookbuild_crossref_context``). Inline and chapter-end
+solutions stay in their chapter. Solutions in the appendix do not: a chapter that has them
+writes the appendix with its own solutions and marks the preamble, so bookbuild's checks
+(its LaTeX alone differs from the full build's; its preamble changes when it gains or loses
+them) make every edit of such a chapter a full build, and other chapters rebuild alone.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import panflute as pf
-from _filterlib import warn
+from _filterlib import add_header_include, warn
 
 MODES = ("inline", "chapter-end", "appendix", "none")
 LEVELS = {"E": "easy", "M": "medium", "H": "hard"}
@@ -53,6 +57,9 @@ SRC_MARK = "% bookbuild:src "
 CHAPTER_MARK = re.compile(r"^<!--\s*bookbuild:chapter\s+(.+?)\s*-->$")
 SET_CHAPTER = re.compile(r"\\setcounter\{chapter\}\{(\d+)\}")
 LATEX_FORMATS = ("latex", "beamer")
+#: Edits of chapters without appendix solutions rebuild alone (see the module docstring).
+INCREMENTAL = True
+APPENDIX_MARK = "% bookbuild exercises: this book has a solutions appendix"
 
 
 class ExerciseError(ValueError):
@@ -110,7 +117,12 @@ def prepare(doc: pf.Doc) -> None:
         "hint": str(settings.get("hint", "Hint")),
         "solutions-title": str(settings.get("solutions-title", "Solutions")),
     }
-    doc.exercises = State(mode, chosen, words, doc.format in LATEX_FORMATS)
+    doc.exercises = state = State(mode, chosen, words, doc.format in LATEX_FORMATS)
+    context = getattr(doc, "bookbuild_crossref_context", None)
+    if context:  # a chapter rebuilt alone: the counters at its start
+        counters = context["counters"]
+        state.chapter = int(counters["headings"][0])
+        state.appendix = bool(counters.get("appendix", False))
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> None:
@@ -126,6 +138,8 @@ def finalize(doc: pf.Doc) -> None:
         doc.content.extend(_chapter_end(state))
     if state.mode == "appendix" and state.by_chapter:
         _insert_appendix(doc, state)
+        if state.latex:
+            add_header_include(doc, APPENDIX_MARK)
     del doc.exercises
 
 

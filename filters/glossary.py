@@ -24,7 +24,10 @@ enough. Other formats get the links alone. A term not defined is an error at its
 did-you-mean (in a ``--chapter`` preview, whose glossary may be in another chapter, it stays
 plain text).
 
-Not incremental: which terms print depends on every chapter.
+Chapter rebuilds (``INCREMENTAL``): a chapter without uses rebuilds alone. One with uses
+marks the preamble (so gaining or losing its uses is a full build) and, written alone without
+the glossary's definitions, says so in its LaTeX (so any edit of it is a full build): the
+glossary's page lists always come from a full build.
 """
 
 from __future__ import annotations
@@ -34,9 +37,13 @@ import re
 from dataclasses import dataclass, field
 
 import panflute as pf
-from _filterlib import add_header_include, switch_value
+from _filterlib import add_header_include, switch_value, warn
 
 LATEX_FORMATS = ("latex", "beamer")
+#: Chapters without uses rebuild alone (see the module docstring).
+INCREMENTAL = True
+USES_MARK = "% bookbuild glossary: terms used"
+ALONE_MARK = "% bookbuild glossary: uses written without the glossary (not a full build)"
 SHORTHAND = re.compile(r"\{\{([^{}]+)\}\}")
 
 #: Page list of a term's uses, each page once (uses come in page order), each a link.
@@ -75,6 +82,7 @@ class State:
     shorthand: bool
     preview: bool
     chapter_at: int | None  # index in doc.content of the glossary chapter's heading
+    undefined_uses: int = 0
 
 
 def slug(name: str) -> str:
@@ -136,13 +144,20 @@ def prepare(doc: pf.Doc) -> None:
 def _use(text: list[pf.Inline], name: str, doc: pf.Doc) -> list[pf.Inline]:
     state: State = doc.glossary
     term = state.terms.get(" ".join(name.split()).lower())
+    if term is None and not state.terms:
+        # a chapter alone (rebuild or --chapter preview): the glossary is elsewhere
+        state.undefined_uses += 1
+        if not state.preview and state.undefined_uses == 1:
+            warn(
+                doc,
+                f"'{name}' and other glossary terms: no glossary in this book "
+                "(a {.glossary} chapter or 'glossary:' in the metadata)",
+            )
+        return [pf.Link(*text, url=f"#{slug(name)}")] if not state.preview else text
     if term is None:
-        if state.preview and not state.terms:
-            return text
         close = difflib.get_close_matches(name.lower(), list(state.terms), n=1, cutoff=0.6)
         hint = f"; did you mean '{state.terms[close[0]].name}'?" if close else ""
-        known = "" if state.terms else " (no glossary: a {.glossary} chapter or 'glossary:')"
-        raise GlossaryError(f"unknown glossary term '{name}'{hint}{known}")
+        raise GlossaryError(f"unknown glossary term '{name}'{hint}")
     label = f"{term.ident}-{len(term.uses) + 1}"
     term.uses.append(label)
     link = pf.Link(*text, url=f"#{term.ident}")
@@ -262,6 +277,10 @@ def finalize(doc: pf.Doc) -> None:
         doc.content = content + [heading, *blocks]
     if blocks and state.latex:
         add_header_include(doc, PREAMBLE)
+    if state.latex and (blocks or state.undefined_uses):
+        add_header_include(doc, USES_MARK)
+    if state.latex and state.undefined_uses and not state.preview:
+        doc.content.append(pf.RawBlock(ALONE_MARK, format="latex"))
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:

@@ -372,3 +372,26 @@ def test_restarted_numbering_and_one_list_at_the_back(built: dict[str, Any]) -> 
     config = with_settings(built["config"], ["bibliography-placement=end"])
     tex, _, _ = make_latex(config, Progress(quiet=True))
     assert "refs-c1" not in tex and tex.count("\\begin{CSLReferences}") == 1
+
+
+def test_chapter_rebuilds_stay_right(tmp_path: Path) -> None:
+    """A chapter with no apparatus that reaches other chapters rebuilds alone; one whose
+    solutions go to the appendix, or that uses glossary terms, is a full build; both give
+    the LaTeX of a build from scratch."""
+    from .test_incremental import append, cached_build, edit, scratch_build
+
+    shutil.copytree(BOOKS / "apparatus", tmp_path / "book")
+    config_path = tmp_path / "book" / "book.yaml"
+    cached_build(config_path)
+    edit(config_path, "part2/part.md", append("\nThe questions get harder as you go.\n"))
+    tex, stages, warnings = cached_build(config_path)
+    assert "chapters" in stages
+    assert (tex, warnings) == scratch_build(config_path)
+    for name, more in (
+        ("part2/questions/linear-algebra.md", "\nA [rank]{.index} test and a {{epoch}}.\n"),
+        ("part2/questions/probability.md", "\n::: exercise\nWhat is $P(A)$?\n:::\n"),
+    ):
+        edit(config_path, name, append(more))
+        tex, stages, warnings = cached_build(config_path)
+        assert "chapters" not in stages, name
+        assert (tex, warnings) == scratch_build(config_path), name
