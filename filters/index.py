@@ -29,7 +29,18 @@ SWITCH = "index"
 INCREMENTAL = True
 LATEX_FORMATS = ("latex", "beamer")
 
-PREAMBLE = "% bookbuild index\n\\usepackage[noautomatic]{imakeidx}\n\\makeindex[intoc]"
+#: Before the index program has run, an empty index still prints its heading and contents
+#: line, so the pages and the contents do not move when the entries arrive: a cold build
+#: settles in the same two passes as without an index.
+PREAMBLE = r"""% bookbuild index
+\usepackage[noautomatic]{imakeidx}
+\makeindex[intoc]
+\makeatletter
+\AtBeginDocument{\IfFileExists{\jobname.ind}{}{%
+  \newwrite\bookbuild@ind\immediate\openout\bookbuild@ind=\jobname.ind
+  \immediate\write\bookbuild@ind{\string\begin{theindex}\string\end{theindex}}%
+  \immediate\closeout\bookbuild@ind}}
+\makeatother"""
 PRINT_INDEX = "\\printindex"
 
 #: LaTeX specials in running text, and what prints them.
