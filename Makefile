@@ -10,7 +10,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Debian packages: the engines, the LaTeX packages the book uses, pdftotext/pdftoppm, and
 # latexmk (bookbuild runs the engines itself; the benchmark's plain baseline and a test use it).
 APT_PACKAGES := texlive-xetex texlive-luatex texlive-latex-recommended texlive-latex-extra \
-                texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils
+                texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils \
+                texlive-binaries
 TEX_PROGRAMS := latexmk xelatex pdflatex lualatex pdftotext
 
 .PHONY: book test lint golden regen-golden bench clean venv tex-engine

@@ -183,9 +183,15 @@ def pdf(
 @book_option
 @output_option("File to write (default: standard output).")
 @click.option("--engine", type=ENGINE_CHOICES, default=None, help="Engine the LaTeX is for.")
+@set_option
 @noise_options
 def tex(
-    book: Path | None, output: Path | None, engine: str | None, quiet: bool, verbose: bool
+    book: Path | None,
+    output: Path | None,
+    engine: str | None,
+    settings: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Write exactly the LaTeX that `bookbuild pdf` compiles.
 
@@ -194,9 +200,10 @@ def tex(
       bookbuild tex -o build/book.tex
     """
     from .build import Progress, make_latex
+    from .editions import with_settings
 
     with reported_errors(verbose):
-        config = _load(book, engine)
+        config = with_settings(_load(book, engine), settings)
         latex, _, _ = make_latex(config, Progress(quiet=quiet or output is None, verbose=verbose))
     _write_text(latex, output)
 
