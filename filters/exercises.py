@@ -359,8 +359,13 @@ def _insert_appendix(doc: pf.Doc, state: State) -> None:
     )
     if last_chapter is not None and _holds_refs(content[last_chapter:]):
         at = last_chapter
-        while at > 0 and (_is_marker(content[at - 1]) or _is_chapter_mark(content[at - 1])):
-            at -= 1
+        # before the marker that opens that chapter, so the appendix is in the LaTeX of the
+        # chapter before it
+        opening = [i for i in range(at) if _is_chapter_mark(content[i])]
+        if opening and not any(
+            isinstance(b, pf.Header) and b.level == 1 for b in content[opening[-1] : at]
+        ):
+            at = opening[-1]
     doc.content = content[:at] + blocks + content[at:]
 
 

@@ -262,10 +262,19 @@ def finalize(doc: pf.Doc) -> None:
             (
                 i
                 for i in range(state.chapter_at + 1, len(content))
-                if isinstance(content[i], pf.Header) and content[i].level == 1
+                if (isinstance(content[i], pf.Header) and content[i].level == 1)
+                or (isinstance(content[i], pf.Div) and "part" in content[i].classes)
             ),
             len(content),
         )
+        # before the marker that opens the next chapter, so the list stays in this one's LaTeX
+        opening = [
+            i
+            for i in range(state.chapter_at + 1, end)
+            if isinstance(content[i], pf.RawBlock)
+            and content[i].text.startswith("<!-- bookbuild:chapter ")
+        ]
+        end = opening[-1] if opening else end
         kept = [
             b for b in content[state.chapter_at + 1 : end] if not isinstance(b, pf.DefinitionList)
         ]

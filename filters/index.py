@@ -13,7 +13,7 @@ plain text gets a sort key (``sort@printed``), so ``\\_`` and accents sort as le
 
 LaTeX: the first entry loads ``imakeidx`` (``noautomatic``: bookbuild runs makeindex, or
 upmendex for non-ASCII entries, between passes; LaTeX never gets shell escape) and the
-index is printed at the back (``include-after``) in the table of contents. With hyperref
+index is printed at the back (``\\AtEndDocument``), in the table of contents. With hyperref
 its page numbers are links. Other formats keep the text and drop the mark.
 
 Switch: metadata ``index`` (default true; false drops every mark and prints no index).
@@ -41,7 +41,7 @@ PREAMBLE = r"""% bookbuild index
   \immediate\write\bookbuild@ind{\string\begin{theindex}\string\end{theindex}}%
   \immediate\closeout\bookbuild@ind}}
 \makeatother"""
-PRINT_INDEX = "\\printindex"
+PRINT_INDEX = "\\AtEndDocument{\\printindex}"
 
 #: LaTeX specials in running text, and what prints them.
 LATEX_SPECIALS = {
@@ -114,17 +114,12 @@ def main(doc: pf.Doc | None = None) -> pf.Doc:
 
 
 def add_index_latex(doc: pf.Doc) -> None:
+    """The package, and the index printed at the end of the document. From the preamble
+    (``\\AtEndDocument``), not the body: a chapter rebuilt alone then writes the same LaTeX
+    as in the whole book."""
     from _filterlib import add_header_include
 
-    add_header_include(doc, PREAMBLE)
-    after = doc.metadata.content.get("include-after")
-    block = pf.MetaBlocks(pf.RawBlock(PRINT_INDEX, format="latex"))
-    if after is None:
-        doc.metadata["include-after"] = pf.MetaList(block)
-    elif isinstance(after, pf.MetaList):
-        after.append(block)
-    else:
-        doc.metadata["include-after"] = pf.MetaList(after, block)
+    add_header_include(doc, PREAMBLE + "\n" + PRINT_INDEX)
 
 
 def escape_latex(text: str) -> str:

@@ -395,3 +395,22 @@ def test_chapter_rebuilds_stay_right(tmp_path: Path) -> None:
         tex, stages, warnings = cached_build(config_path)
         assert "chapters" not in stages, name
         assert (tex, warnings) == scratch_build(config_path), name
+
+
+def test_set_on_the_command_line_makes_an_edition(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bookbuild.cli import cli
+
+    shutil.copytree(BOOKS / "apparatus", tmp_path / "book")
+    runner = CliRunner()
+    out = tmp_path / "student.tex"
+    result = runner.invoke(
+        cli, ["tex", "--book", str(tmp_path / "book"), "--set", "solutions=none", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    tex = out.read_text()
+    assert "Exercise~4.1" in tex and "Solution" not in tex
+    result = runner.invoke(cli, ["pdf", "--book", str(tmp_path / "book"), "--set", "solutions"])
+    assert result.exit_code == 2
+    assert "--set 'solutions': write KEY=VALUE" in result.output
