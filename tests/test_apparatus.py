@@ -14,9 +14,10 @@ from typing import Any
 import pypdf
 import pytest
 
-from bookbuild.build import Progress, build, make_latex
+from bookbuild.build import build, make_latex
 from bookbuild.config import load_config
 from bookbuild.editions import with_settings
+from bookbuild.progress import Progress
 
 from .conftest import BOOKS, squash, unhyphenate
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.engine import _settled, engine_env
 from bookbuild.indexprog import index_program, update_index
+from bookbuild.stages.compile import _settled, engine_env
 
 pytestmark = pytest.mark.skipif(shutil.which("makeindex") is None, reason="no makeindex")
 

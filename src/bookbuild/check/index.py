@@ -12,10 +12,10 @@ import difflib
 import re
 from typing import TYPE_CHECKING
 
-from .diagnostics import Diagnostic
+from ..diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from .check import Book
+    from .book import Book
 
 #: Two entries at least this similar (difflib ratio, lower-cased) are listed as info.
 SIMILAR = 0.85
