@@ -246,6 +246,16 @@ def _page_ref(state: State, ident: str) -> list[pf.Inline]:
     ]
 
 
+def _numbered(state: State, inline: pf.Inline, ident: str, number: str) -> list[pf.Inline]:
+    """``inline`` as the target ``ident``; in LaTeX ``\\ref{ident}`` prints ``number`` (the
+    label's text is set in a group, so labels after it are not affected)."""
+    target = pf.Span(inline, identifier=ident)
+    if not state.latex:
+        return [target]
+    text = f"{{\\expandafter\\def\\csname @currentlabel\\endcsname{{{number}}}"
+    return [pf.RawInline(text, format="latex"), target, pf.RawInline("}", format="latex")]
+
+
 def _with_heading(heading: list[pf.Inline], content: list[pf.Block]) -> list[pf.Block]:
     """``heading`` at the start of the first paragraph (or a paragraph of its own)."""
     content = list(content)
@@ -273,9 +283,7 @@ def _exercise(
     sol_id = _ident("sol", number)
     words = state.words
     away = solution is not None and state.mode in ("chapter-end", "appendix")
-    heading: list[pf.Inline] = [
-        pf.Span(pf.Strong(pf.Str(f"{words['title']}\u00a0{number}")), identifier=ex_id)
-    ]
+    heading = _numbered(state, pf.Strong(pf.Str(f"{words['title']}\u00a0{number}")), ex_id, number)
     if level in LEVELS:
         heading += [pf.Space(), pf.Str(f"[{level}]")]
     if away:
@@ -294,12 +302,14 @@ def _exercise(
         out += _with_heading([pf.Emph(pf.Str(f"{words['hint']}."))], list(hint.content))
     if solution is not None and state.mode == "inline":
         out += _with_heading(
-            [pf.Span(pf.Emph(pf.Str(f"{words['solution']}.")), identifier=sol_id)],
+            _numbered(state, pf.Emph(pf.Str(f"{words['solution']}.")), sol_id, number),
             list(solution.content),
         )
     elif away and solution is not None:
         back = [
-            pf.Span(pf.Strong(pf.Str(f"{words['solution']}\u00a0{number}")), identifier=sol_id),
+            *_numbered(
+                state, pf.Strong(pf.Str(f"{words['solution']}\u00a0{number}")), sol_id, number
+            ),
             pf.Space(),
             pf.Str("("),
             pf.Link(pf.Str(f"{words['title']}\u00a0{number}"), url=f"#{ex_id}"),

@@ -164,6 +164,16 @@ def test_exercises_are_numbered_per_chapter(built: dict[str, Any]) -> None:
     assert "Hint. Multiply component by component" in text
 
 
+def test_ref_to_an_exercise_id_prints_its_number_and_links(built: dict[str, Any]) -> None:
+    """``\\ref{eigen-power}`` (the exercise Div's id) prints the exercise's number."""
+    pages, reader = built["pages"], built["reader"]
+    exercise = page_index(pages, "Exercise 3.2 [M]")
+    citing = next(i for i, p in enumerate(pages) if "(as in Exercise" in squash(p))
+    said = re.search(r"\(as in Exercise ([\w.]+)\)", squash(pages[citing]))
+    assert said and said.group(1) == "3.2"
+    assert exercise in link_pages(reader, citing)
+
+
 def test_solutions_are_in_the_appendix_and_linked_both_ways(built: dict[str, Any]) -> None:
     pages, reader = built["pages"], built["reader"]
     appendix = page_index(pages, "Appendix A Solutions")
