@@ -46,15 +46,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import panflute as pf
-from _filterlib import add_header_include, warn
+from _filterlib import add_header_include, chapter_label, warn
 
 MODES = ("inline", "chapter-end", "appendix", "none")
 LEVELS = {"E": "easy", "M": "medium", "H": "hard"}
 SRC_MARK = "% bookbuild:src "
-CHAPTER_MARK = re.compile(r"^<!--\s*bookbuild:chapter\s+(.+?)\s*-->$")
 SET_CHAPTER = re.compile(r"\\setcounter\{chapter\}\{(\d+)\}")
 LATEX_FORMATS = ("latex", "beamer")
 #: Edits of chapters without appendix solutions rebuild alone (see the module docstring).
@@ -371,20 +369,12 @@ def _insert_appendix(doc: pf.Doc, state: State) -> None:
         at = last_chapter
         # before the marker that opens that chapter, so the appendix is in the LaTeX of the
         # chapter before it
-        opening = [i for i in range(at) if _is_chapter_mark(content[i])]
+        opening = [i for i in range(at) if chapter_label(content[i]) is not None]
         if opening and not any(
             isinstance(b, pf.Header) and b.level == 1 for b in content[opening[-1] : at]
         ):
             at = opening[-1]
     doc.content = content[:at] + blocks + content[at:]
-
-
-def _is_chapter_mark(block: Any) -> bool:
-    return (
-        isinstance(block, pf.RawBlock)
-        and block.format == "html"
-        and CHAPTER_MARK.match(block.text.strip()) is not None
-    )
 
 
 def _holds_refs(blocks: list[pf.Block]) -> bool:

@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 
 import panflute as pf
-from _filterlib import add_header_include, switch_value, warn
+from _filterlib import add_header_include, chapter_label, switch_value, warn
 
 LATEX_FORMATS = ("latex", "beamer")
 #: Chapters without uses rebuild alone (see the module docstring).
@@ -269,10 +269,7 @@ def finalize(doc: pf.Doc) -> None:
         )
         # before the marker that opens the next chapter, so the list stays in this one's LaTeX
         opening = [
-            i
-            for i in range(state.chapter_at + 1, end)
-            if isinstance(content[i], pf.RawBlock)
-            and content[i].text.startswith("<!-- bookbuild:chapter ")
+            i for i in range(state.chapter_at + 1, end) if chapter_label(content[i]) is not None
         ]
         end = opening[-1] if opening else end
         kept = [

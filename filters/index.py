@@ -22,7 +22,7 @@ Switch: metadata ``index`` (default true; false drops every mark and prints no i
 from __future__ import annotations
 
 import panflute as pf
-from _filterlib import switch_value, warn
+from _filterlib import chapter_label, switch_value, warn
 
 SWITCH = "index"
 #: An entry depends only on its span: a chapter can be rebuilt alone.
@@ -74,9 +74,9 @@ def prepare(doc: pf.Doc) -> None:
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
     """An ``.index`` span -> its content plus an ``\\index`` mark (LaTeX)."""
     if isinstance(elem, pf.RawBlock) and elem.format == "html":
-        text = elem.text.strip()
-        if text.startswith("<!-- bookbuild:chapter "):
-            doc.index_chapter = text[len("<!-- bookbuild:chapter ") : -3].strip()
+        label = chapter_label(elem)
+        if label is not None:
+            doc.index_chapter = label
         return None
     if not isinstance(elem, pf.Span) or "index" not in elem.classes:
         return None

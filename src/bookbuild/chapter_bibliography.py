@@ -22,6 +22,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic
 from .errors import ConfigError
+from .markers import SRC_MARK, panflute_label
 
 PLACEMENTS = ("end", "per-chapter")
 RAW_PART = re.compile(r"\\(part\*?\s*[\[{]|bookbuildpartpage|bookbuildunnumberedpart)")
@@ -58,8 +59,8 @@ def _is_marker(block: Any) -> bool:
     """bookbuild's own markers (chapter, source line), which belong to the next chapter."""
     import panflute as pf
 
-    return isinstance(block, pf.RawBlock) and (
-        block.text.startswith("% bookbuild:") or block.text.startswith("<!-- bookbuild:")
+    return panflute_label(block) is not None or (
+        isinstance(block, pf.RawBlock) and block.text.startswith(SRC_MARK)
     )
 
 
