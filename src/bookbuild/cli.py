@@ -45,6 +45,17 @@ def output_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[...
     )
 
 
+def set_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Set a metadata key for this build (repeatable), e.g. an edition: "
+        "--set solutions=none.",
+    )(func)
+
+
 def noise_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("-q", "--quiet", is_flag=True, help="Print errors only.")(func)
     return click.option("-v", "--verbose", is_flag=True, help="Show the engine's output.")(func)
@@ -126,6 +137,7 @@ def cli() -> None:
     help="Preview only this chapter (number, file stem or title fragment; repeatable): "
     "build/preview/<stem>.pdf, numbered as in the book.",
 )
+@set_option
 @noise_options
 def pdf(
     book: Path | None,
@@ -134,6 +146,7 @@ def pdf(
     strict: bool,
     json_path: Path | None,
     chapters: tuple[str, ...],
+    settings: tuple[str, ...],
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -145,15 +158,17 @@ def pdf(
       bookbuild pdf --engine pdflatex -o /tmp/book.pdf
       bookbuild pdf --chapter 5          # build/preview/math.pdf
       bookbuild pdf --chapter workflows --chapter algorithms
+      bookbuild pdf --set solutions=none -o build/student.pdf
     """
     from .build import build, write_report
+    from .editions import with_settings
     from .errors import BookbuildError
     from .progress import Progress
 
     progress = Progress(quiet=quiet, verbose=verbose, annotate=github_annotations())
     with reported_errors(verbose):
         try:
-            config = _load(book, engine)
+            config = with_settings(_load(book, engine), settings)
             target = output or config.pdf_path
             if not quiet:  # a layout book: what it holds that the PDF leaves out
                 from .layouts.shape import layout_notes
@@ -179,9 +194,15 @@ def pdf(
 @book_option
 @output_option("File to write (default: standard output).")
 @click.option("--engine", type=ENGINE_CHOICES, default=None, help="Engine the LaTeX is for.")
+@set_option
 @noise_options
 def tex(
-    book: Path | None, output: Path | None, engine: str | None, quiet: bool, verbose: bool
+    book: Path | None,
+    output: Path | None,
+    engine: str | None,
+    settings: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Write exactly the LaTeX that `bookbuild pdf` compiles.
 
@@ -190,10 +211,11 @@ def tex(
       bookbuild tex -o build/book.tex
     """
     from .build import make_latex
+    from .editions import with_settings
     from .progress import Progress
 
     with reported_errors(verbose):
-        config = _load(book, engine)
+        config = with_settings(_load(book, engine), settings)
         latex, _, _ = make_latex(config, Progress(quiet=quiet or output is None, verbose=verbose))
     _write_text(latex, output)
 

@@ -125,4 +125,5 @@ def build_fingerprint(config: BookConfig, target: Path, programs: list[str]) -> 
     engines = [shutil.which(p) for p in programs]
     tools = [pandoc_path(), panflute_path(), *engines]
     settings = {"engine": config.engine, "target": str(target.absolute())}
+    settings["metadata"] = json.dumps(config.metadata, sort_keys=True, default=str)  # --set
     return inputs_fingerprint(input_files(config), tools, settings)

@@ -13,6 +13,7 @@ from ..fonts import check_glyphs
 from ..paths import display_path
 from ..syntax import CROSSREF_ID, LEADING_LABEL, NOTE_DEFINITION, NOTE_USE
 from .book import Book
+from .index import check_index_entries
 from .locate import Source, cite_pattern, heading_pattern, label_pattern
 
 # -- the checks ----------------------------------------------------------------------------
@@ -337,4 +338,5 @@ CHECKS: tuple[Callable[[Book], list[Diagnostic]], ...] = (
     check_list_indent,
     check_empty_sections,
     check_glyphs,  # characters no font has (issue 14)
+    check_index_entries,  # check/index.py
 )

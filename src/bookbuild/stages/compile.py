@@ -38,6 +38,7 @@ from ..config import BookConfig
 from ..diagnostics import Diagnostic, SourceText, find_in_source
 from ..errors import LatexError, ToolMissingError
 from ..fingerprint import pdf_fingerprint
+from ..indexprog import INDEX_SIDE_FILES, update_index
 from ..markers import src_place
 from ..paths import display_path
 from ..progress import Progress
@@ -153,7 +154,11 @@ def _settled(before: dict[Path, bytes], after: dict[Path, bytes]) -> bool:
     """True when the pass left every reread file as it found it (the page count aside)."""
 
     def norm(files: dict[Path, bytes]) -> dict[Path, bytes]:
-        return {p: IGNORED_AUX_LINE.sub(b"", data) for p, data in files.items()}
+        return {
+            p: IGNORED_AUX_LINE.sub(b"", data)
+            for p, data in files.items()
+            if p.suffix not in INDEX_SIDE_FILES  # the index counts through its .ind
+        }
 
     return norm(before) == norm(after)
 
@@ -258,6 +263,12 @@ def run_engine(
             if on_output:
                 on_output(f"bookbuild-onepass: a second pass ({why})")
         after = reread_files(workdir, stem)
+        start = time.perf_counter()
+        program = update_index(workdir, stem, before, env)  # makeindex when the .idx changed
+        if program:
+            after = reread_files(workdir, stem)
+            if on_pass:
+                on_pass(EnginePass(program, time.perf_counter() - start))
         if _settled(before, after):
             break
         if len(passes) >= MAX_PASSES:

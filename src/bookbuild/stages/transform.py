@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..chapter_bibliography import apply_chapter_bibliography
 from ..config import ENGINES, BookConfig
 from ..diagnostics import Diagnostic, SourceText, diagnostic_from_text, find_in_source
 from ..errors import BookbuildError
@@ -22,6 +23,7 @@ from ..filters import filterlib, load_filter, run_filters
 from ..fonts import setup_fonts
 from ..markers import panflute_label, src_marker, tex_mark
 from ..pandoc import doc_to_json, load_json
+from ..print_edition import apply_print_edition
 
 
 @dataclass
@@ -106,6 +108,8 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
             *[pf.MetaString(str(p)) for p in config.bibliography]
         )
     number_front_matter_in_roman(doc)
+    apply_print_edition(doc)  # trim, binding margins, bleed, black links (print: true)
+    apply_chapter_bibliography(doc, config)  # bibliography-placement: per-chapter
     institute = doc.metadata.content.get("institute")
     author = doc.metadata.content.get("author")
     if institute is None or not isinstance(author, pf.MetaInlines):
