@@ -9,12 +9,13 @@ import pytest
 
 from bookbuild.books import config_path_for, load_config
 from bookbuild.errors import ConfigError
+from bookbuild.filters import DEFAULT_FILTERS
 from bookbuild.layouts import detect, pre_numbered
 from bookbuild.layouts.bookdown import read_bookdown
 from bookbuild.layouts.gitbook import read_gitbook
 from bookbuild.layouts.mdbook import read_mdbook
 from bookbuild.layouts.quarto import read_quarto
-from bookbuild.layouts.shape import plan, shape_chapter
+from bookbuild.layouts.shape import layout_notes, plan, shape_chapter
 
 BOOKS = Path(__file__).parent / "books"
 
@@ -208,8 +209,12 @@ def test_layout_settings_for_the_other_engineers():
     assert (mdbook.markdown, mdbook.note_scope) == ("gfm", "chapter")
     assert (quarto.markdown, quarto.note_scope) == ("pandoc", "book")
     assert mdbook.build_dir == BOOKS / "mdbook-ferris" / "build"
-    # the dialect filter joins the defaults only once its file exists
-    assert [p.stem for p in mdbook.filters] == ["parts", "footnotes", "deflists", "crossref"]
+    # an mdBook gets the default filters; a Quarto book its dialect filter before the others
+    # read what it makes (after raw HTML is converted)
+    assert [p.stem for p in mdbook.filters] == list(DEFAULT_FILTERS)
+    names = [p.stem for p in quarto.filters]
+    assert sorted(names) == sorted([*DEFAULT_FILTERS, "quarto"])
+    assert names.index("quarto") < names.index("parts") < names.index("crossref")
 
 
 def _header(level, text):
@@ -284,7 +289,6 @@ def test_init_never_overwrites_and_init_from_writes_an_equivalent_book_yaml(tmp_
 
 
 def test_notes_name_what_the_pdf_leaves_out():
-    from bookbuild.layouts.shape import layout_notes
 
     gitbook = layout_notes(load_config(BOOKS / "gitbook-fieldecology" / "book.json"))
     assert len(gitbook) == 1
@@ -297,3 +301,13 @@ def test_notes_name_what_the_pdf_leaves_out():
         "note: R Markdown code chunks are printed as code, not run (first in index.Rmd)"
     ]
     assert layout_notes(load_config(BOOKS / "minimal" / "book.yaml")) == []
+
+
+def test_quarto_format_pdf_keys_become_settings_and_the_rest_a_note():
+    config = load_config(BOOKS / "quarto-datasci" / "_quarto.yml")
+    assert config.metadata["documentclass"] == "scrreprt"
+    assert config.metadata["toc-depth"] == 2
+    assert config.engine == "xelatex"
+    notes = layout_notes(config)
+    assert any("_quarto.yml:" in n and "fig-pos" in n for n in notes), notes
+    assert not any("documentclass" in n or "toc-depth" in n for n in notes), notes

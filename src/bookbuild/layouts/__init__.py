@@ -90,6 +90,8 @@ class BookTree:
     shift_headings: bool = True
     #: What the layout holds that the PDF leaves out, as ``file:line: message`` lines.
     notes: list[str] = field(default_factory=list)
+    #: The engine the layout asks for (Quarto's ``pdf-engine``), unless book.yaml says.
+    engine: str | None = None
 
     @property
     def files(self) -> list[Entry]:

@@ -42,6 +42,14 @@ def layout_defaults(tree: BookTree) -> dict[str, Any]:
     return defaults
 
 
+def with_dialect_filters(dialects: list[str]) -> list[str]:
+    """The default filters with a layout's dialect filters (quarto, bookdown) where they must
+    run: after raw HTML is converted, before everything that reads what they produce."""
+    names = list(DEFAULT_FILTERS)
+    at = names.index("html") + 1 if "html" in names else 0
+    return [*names[:at], *dialects, *names[at:]]
+
+
 def load_layout_config(path: Path) -> BookConfig:
     """The config of the layout book whose layout file (or ``book.yaml`` with ``from:``) is
     ``path``; ConfigError with every problem, each at its file and line (exit 3)."""
@@ -91,6 +99,8 @@ def load_layout_config(path: Path) -> BookConfig:
         merged, tree.book_dir, problems, ("metadata",)
     )
     build_over = dict(overrides.get("build") or {})
+    if tree.engine is not None and "engine" not in build_over:
+        build_over["engine"] = tree.engine
     layout_settings = {"markdown": tree.markdown, "note_scope": tree.note_scope}
     for key in LAYOUT_BUILD_KEYS:
         if key in build_over and key not in BUILD:
@@ -101,9 +111,9 @@ def load_layout_config(path: Path) -> BookConfig:
             build[key] = layout_settings[key]
     names = build["filters"]
     if "filters" not in build_over:
-        names = [*DEFAULT_FILTERS] + [
-            f for f in tree.extra_filters if resolve_filter(f, tree.book_dir) is not None
-        ]
+        names = with_dialect_filters(
+            [f for f in tree.extra_filters if resolve_filter(f, tree.book_dir) is not None]
+        )
     filters = _check_filters(names, tree.book_dir, problems)
     preamble: list[Path] = []
     value = build["preamble"]

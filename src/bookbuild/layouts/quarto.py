@@ -5,6 +5,9 @@
   ``part: part-file.qmd``, whose text goes on the part page) groups the ``chapters:`` under
   it; ``appendices:`` chapters lettered A, B …;
 - top-level ``bibliography``, ``csl`` and ``lang``;
+- ``format: pdf:`` (and keys shared by every format) as book metadata, with a note for each
+  key bookbuild does not honour (``dialects/quarto_format.py``); ``pdf-engine`` picks the
+  engine;
 - ``.qmd`` and ``.md`` chapters; a chapter's title is its ``title:`` (YAML header) or its
   first ``#`` heading. Executable cells are printed as code, never run.
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..dialects.quarto_format import quarto_format_settings
+from ..paths import display_path
 from . import BookTree, Entry, layout_error, pre_numbered, resolve_file
 from .bookdown import _yaml_file, front_matter, header_metadata
 
@@ -100,6 +105,12 @@ def read_quarto(path: Path) -> BookTree:
     values.update({k: v for k, v in book.items() if k not in ("chapters", "appendices")})
     metadata = header_metadata(values, book_dir)
     metadata.setdefault("title", book_dir.name)
+    shared = {k: v for k, v in data.items() if k not in ("project", "book", "format")}
+    formatted, unhonoured = quarto_format_settings(data.get("format"), book_dir, shared)
+    engine = formatted.pop("bookbuild-engine", None)
+    metadata = {**formatted, **metadata}
+    where = f"{display_path(path)}:{lines.get(('format',), 1)}"
+    notes = [f"{where}: note: {message}" for message in unhonoured]
     return BookTree(
         layout="quarto",
         layout_file=path,
@@ -111,4 +122,6 @@ def read_quarto(path: Path) -> BookTree:
         note_scope="book",
         extra_filters=["quarto"],
         shift_headings=False,
+        notes=notes,
+        engine=engine if isinstance(engine, str) else None,
     )
