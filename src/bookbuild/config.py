@@ -70,6 +70,28 @@ BUILD: dict[str, Option] = {
         [],
         "LaTeX files (relative to book.yaml) added to the preamble, in order.",
     ),
+    "markdown": Option(
+        (str,),
+        "pandoc",
+        "Markdown flavour of the chapters: pandoc, gfm (GitHub/GitBook) or commonmark "
+        "(CommonMark with extensions, as mdBook); a chapter entry {file: x.md, markdown: gfm} "
+        "overrides it.",
+        ("pandoc", "gfm", "commonmark"),
+    ),
+    "note_scope": Option(
+        (str,),
+        "book",
+        "Footnote scope: book (a [^key] may be defined in any chapter) or chapter (each "
+        "chapter file has its own notes, as GitBook and mdBook).",
+        ("book", "chapter"),
+    ),
+    "url_display": Option(
+        (str,),
+        "footnote",
+        "How links to the web show in print: footnote (URL in a footnote), after (URL in "
+        "brackets after the text) or none.",
+        ("footnote", "after", "none"),
+    ),
 }
 
 #: Metadata keys whose type bookbuild checks; any other metadata key passes through to pandoc.
@@ -113,6 +135,7 @@ class Chapter:
     path: Path  # absolute
     name: str  # as written in book.yaml
     line: int  # line of the entry in book.yaml
+    markdown: str | None = None  # the chapter's own Markdown flavour (None: the book's)
 
     @property
     def stem(self) -> str:
@@ -134,6 +157,9 @@ class BookConfig:
     preamble: list[Path]
     csl_path: Path | None = None
     bibliography: list[Path] = field(default_factory=list)
+    markdown: str = "pandoc"
+    note_scope: str = "book"
+    url_display: str = "footnote"
 
     @property
     def pdf_path(self) -> Path:
@@ -323,6 +349,11 @@ def _check_chapters(entries: list[Any], book_dir: Path, problems: _Problems) -> 
     for index, entry in enumerate(entries):
         key_path = ("chapters", index)
         line = problems.lines.get(key_path, 1)
+        flavour: str | None = None
+        if isinstance(entry, dict):  # {file: x.md, markdown: gfm}
+            entry, flavour = _chapter_mapping(entry, key_path, problems)
+            if entry is None:
+                continue
         if not isinstance(entry, str) or not entry.strip():
             problems.add(key_path, f"chapter entry {entry!r} is not a file name")
             continue
@@ -347,10 +378,36 @@ def _check_chapters(entries: list[Any], book_dir: Path, problems: _Problems) -> 
             )
             continue
         seen[resolved] = line
-        chapters.append(Chapter(path=candidate.absolute(), name=entry, line=line))
+        chapters.append(
+            Chapter(path=candidate.absolute(), name=entry, line=line, markdown=flavour)
+        )
     if not entries:
         problems.add(("chapters",), "'chapters': the list is empty; name at least one chapter file")
     return chapters
+
+
+def _chapter_mapping(
+    entry: dict[str, Any], key_path: tuple[Any, ...], problems: _Problems
+) -> tuple[str | None, str | None]:
+    """A chapter entry written as a mapping: ``{file: x.md, markdown: gfm}``."""
+    unknown = [k for k in entry if k not in ("file", "markdown")]
+    for key in unknown:
+        problems.add(
+            (*key_path, key),
+            f"chapter entry: unknown key '{key}'{_did_you_mean(str(key), ['file', 'markdown'])}",
+        )
+    flavour = entry.get("markdown")
+    choices = BUILD["markdown"].choices or ()
+    if flavour is not None and flavour not in choices:
+        problems.add(
+            (*key_path, "markdown"),
+            f"chapter entry: markdown {flavour!r} is not one of {', '.join(choices)}",
+        )
+        flavour = None
+    if "file" not in entry:
+        problems.add(key_path, "chapter entry: mapping without 'file'")
+        return None, None
+    return entry["file"], flavour
 
 
 def _packaged_style(style: str) -> Path | None:
@@ -476,6 +533,9 @@ def load_config(config_path: Path) -> BookConfig:
         preamble=preamble,
         csl_path=csl_path,
         bibliography=bibliography,
+        markdown=build["markdown"],
+        note_scope=build["note_scope"],
+        url_display=build["url_display"],
     )
 
 

@@ -236,7 +236,7 @@ def record_full_build(
     from .read import reading_texts
 
     labels = [c.label for c in chapters]
-    texts, lent = reading_texts(chapters)
+    texts, lent = reading_texts(chapters, config)
     split = split_tex(tex, labels)
     per_chapter = split_blocks(data["blocks"], labels)
     if split is None or len(per_chapter) != len(labels) or len(ids) != len(labels):
@@ -351,12 +351,14 @@ def _filtered_chapter(
         explicit_ids,
         header_ids,
         make_ids_unique,
+        chapter_reader,
         read_texts,
     )
 
     state = context.state
     entries = state["chapters"]
-    entry = read_texts([chapter.text], context.cache)[0]
+    reader = chapter_reader(context.config, chapter)
+    entry = read_texts([chapter.text], context.cache, readers=[reader])[0]
     blocks = entry["doc"]["blocks"]
     warnings = chapter_warnings(chapter, entry["warnings"], context.metadata, context.lent)
     if not chapter.text.strip():
@@ -486,7 +488,7 @@ def rebuild(
         raise NotReusable(f"filter {', '.join(lazy)} does not declare INCREMENTAL = True")
     from .read import reading_texts
 
-    texts, lent = reading_texts(chapters)
+    texts, lent = reading_texts(chapters, config)
     if state["lent"] != sorted(lent):
         raise NotReusable("the footnotes chapters share changed")
     changed = changed_chapters(state, texts)

@@ -27,7 +27,10 @@ from .assemble import ChapterText, chapter_marker, document_metadata, metadata_b
 from .cache import Cache, _tool_fingerprint, digest
 from .config import BookConfig, display_path
 from .diagnostics import Diagnostic
+from .errors import BookbuildError
+from .flavours import reader_format
 from .pandoc import READER, pandoc_path, read_markdown_json, run_pandoc
+from .sourcefix import duplicate_notes, fix_source
 
 _NOTE_DEFINITION = re.compile(r"^\[\^[^\]\s]+\]:")
 _EXPLICIT_ID = re.compile(r"\{[^}\n]*#([^\s}]+)")
@@ -68,10 +71,48 @@ def _link_label(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
-def reading_texts(chapters: list[ChapterText]) -> tuple[list[str], set[str]]:
+def chapter_flavour(config: BookConfig | None, chapter: ChapterText) -> str:
+    """The Markdown flavour a chapter is written in: its own, else the book's."""
+    return chapter.chapter.markdown or (config.markdown if config is not None else "pandoc")
+
+
+def chapter_reader(config: BookConfig | None, chapter: ChapterText) -> str:
+    """pandoc's ``--from`` for a chapter (see :mod:`bookbuild.flavours`)."""
+    return reader_format(chapter_flavour(config, chapter))
+
+
+def check_note_scope(config: BookConfig | None, chapters: list[ChapterText]) -> None:
+    """With ``note_scope: chapter``, a footnote defined twice in one chapter is an error
+    naming both lines (pandoc would silently keep one)."""
+    if config is None or config.note_scope != "chapter":
+        return
+    problems = [
+        Diagnostic(
+            "error",
+            f"footnote [^{key}] is defined twice in this chapter (first on line {first})",
+            display_path(chapter.chapter.path),
+            again,
+        )
+        for chapter in chapters
+        for key, first, again in duplicate_notes(chapter.text)
+    ]
+    if problems:
+        raise BookbuildError(problems[0].message, diagnostics=problems)
+
+
+def reading_texts(
+    chapters: list[ChapterText], config: BookConfig | None = None
+) -> tuple[list[str], set[str]]:
     """Each chapter's text as pandoc reads it: with the footnote and reference-link
     definitions it uses but does not hold, taken from the first chapter that holds them.
-    Also the keys of the notes lent that way (their chapter must not call them unused)."""
+    Also the keys of the notes lent that way (their chapter must not call them unused).
+    With ``note_scope: chapter`` footnotes are not lent (each file has its own).
+    Each text has had :func:`bookbuild.sourcefix.fix_source` applied."""
+    lend_notes = config is None or config.note_scope != "chapter"
+    chapters = [
+        ChapterText(c.chapter, c.label, fix_source(c.text, chapter_flavour(config, c)))
+        for c in chapters
+    ]
     notes: list[dict[str, str]] = []
     links: list[dict[str, str]] = []
     first_note: dict[str, str] = {}
@@ -99,6 +140,8 @@ def reading_texts(chapters: list[ChapterText]) -> tuple[list[str], set[str]]:
             for label in dict.fromkeys(_link_label(m) for m in _BRACKETED.findall(chapter.text))
             if label not in own_links
         ]
+        if not lend_notes:
+            used_notes = []
         borrowed = [first_note[k] for k in used_notes if k in first_note]
         borrowed += [first_link[label] for label in used_links if label in first_link]
         lent.update(k for k in used_notes if k in first_note)
@@ -131,30 +174,32 @@ _BATCH_READER = Path(__file__).with_name("chapters.lua")
 _SEPARATOR = "\n\0BOOKBUILD-CHAPTER\0\n"
 
 
-def _cache_key(text: str, tool: str) -> str:
-    return digest("read-v1", tool, READER, text)
+def _cache_key(text: str, tool: str, reader: str = READER) -> str:
+    return digest("read-v1", tool, reader, text)
 
 
-def _read_one(text: str) -> dict[str, Any]:
-    result = read_markdown_json(text)
+def _read_one(text: str, reader: str = READER) -> dict[str, Any]:
+    result = read_markdown_json(text, reader=reader)
     return {"doc": json.loads(result.text), "warnings": result.warnings}
 
 
-def _read_batch(texts: list[str]) -> list[dict[str, Any]]:
+def _read_batch(texts: list[str], reader: str = READER) -> list[dict[str, Any]]:
     """Several chapters in one pandoc run, each parsed alone (see chapters.lua). Chapters a
     warning points at are read again alone, so each warning names its chapter."""
-    result = run_pandoc(["--from", str(_BATCH_READER), "--to", "json"], _SEPARATOR.join(texts))
+    result = run_pandoc(
+        ["--from", str(_BATCH_READER), "--to", "json"], _SEPARATOR.join([reader, *texts])
+    )
     book = json.loads(result.text)
     divs = book["blocks"]
     if len(divs) != len(texts):  # a chapter containing the separator: never batch it
-        return [_read_one(text) for text in texts]
+        return [_read_one(text, reader) for text in texts]
     version = book["pandoc-api-version"]
     entries = [
         {"doc": {"pandoc-api-version": version, "meta": {}, "blocks": div["c"][1]}, "warnings": []}
         for div in divs
     ]
     for index in _warned_chapters(result.warnings, texts):
-        entries[index] = _read_one(texts[index])
+        entries[index] = _read_one(texts[index], reader)
     return entries
 
 
@@ -173,12 +218,19 @@ def _warned_chapters(warnings: list[str], texts: list[str]) -> set[int]:
     return suspects
 
 
-def read_texts(texts: list[str], cache: Cache | None, batches: bool = True) -> list[dict[str, Any]]:
+def read_texts(
+    texts: list[str],
+    cache: Cache | None,
+    batches: bool = True,
+    readers: list[str] | None = None,
+) -> list[dict[str, Any]]:
     """pandoc's JSON (and warnings) for each Markdown text: from the cache, else read with
     both cores busy: one run per text when few are missing, batches when many are (not for
-    texts whose metadata matters: a batch keeps only the blocks)."""
+    texts whose metadata matters: a batch keeps only the blocks). ``readers``: pandoc's
+    ``--from`` for each text (default: pandoc's Markdown)."""
     tool = _tool_fingerprint(pandoc_path())
-    keys = [_cache_key(text, tool) for text in texts]
+    formats = readers if readers is not None else [READER] * len(texts)
+    keys = [_cache_key(text, tool, fmt) for text, fmt in zip(texts, formats, strict=True)]
     entries: list[dict[str, Any] | None] = []
     for key in keys:
         hit = cache.get("read", key) if cache is not None else None
@@ -191,12 +243,19 @@ def read_texts(texts: list[str], cache: Cache | None, batches: bool = True) -> l
     if missing:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             if len(missing) < BATCH_FROM or not batches:
-                fresh = list(pool.map(lambda i: _read_one(texts[i]), missing))
+                fresh = list(pool.map(lambda i: _read_one(texts[i], formats[i]), missing))
             else:
                 size = -(-len(missing) // workers)
-                groups = [missing[n : n + size] for n in range(0, len(missing), size)]
-                results = pool.map(lambda g: _read_batch([texts[i] for i in g]), groups)
-                fresh = [entry for batch in results for entry in batch]
+                groups: list[list[int]] = []
+                for fmt in dict.fromkeys(formats[i] for i in missing):  # one reader a batch
+                    same = [i for i in missing if formats[i] == fmt]
+                    groups += [same[n : n + size] for n in range(0, len(same), size)]
+                results = pool.map(
+                    lambda g: _read_batch([texts[i] for i in g], formats[g[0]]), groups
+                )
+                order = [i for g in groups for i in g]
+                by_index = dict(zip(order, [e for batch in results for e in batch], strict=True))
+                fresh = [by_index[i] for i in missing]
         for index, entry in zip(missing, fresh, strict=True):
             entries[index] = entry
             if cache is not None:
@@ -279,8 +338,10 @@ def read_book_json(
     """
     metadata = metadata_markdown(config, chapters)
     meta_entry = read_texts([metadata], cache, batches=False)[0]
-    texts, lent = reading_texts(chapters)
-    chapter_entries = read_texts(texts, cache)
+    check_note_scope(config, chapters)
+    texts, lent = reading_texts(chapters, config)
+    readers = [chapter_reader(config, c) for c in chapters]
+    chapter_entries = read_texts(texts, cache, readers=readers)
     warnings = [Diagnostic("warning", clean_warning(w)) for w in meta_entry["warnings"]]
     per_chapter: list[tuple[set[str], list[Any]]] = []
     for chapter, entry in zip(chapters, chapter_entries, strict=True):
