@@ -11,8 +11,9 @@ override it (``- {file: notes.md, markdown: gfm}``). The reader string goes to p
   tables, strikeout, task lists, ``$`` math, raw HTML, attributes, definition lists …), as
   mdBook books are written.
 
-Every flavour also reads ``\\(…\\)`` and ``\\[…\\]`` as math (``tex_math_single_backslash``
-where pandoc's flavour lacks it; mdBook and GitBook books use both notations).
+Every flavour also reads ``\\(…\\)`` and ``\\[…\\]`` as math: pandoc's Markdown with its
+``tex_math_single_backslash``; the CommonMark readers have no such extension, so
+:mod:`bookbuild.sourcefix` rewrites them as dollar math before the read.
 """
 
 from __future__ import annotations
@@ -20,13 +21,10 @@ from __future__ import annotations
 #: Flavour name -> pandoc reader (``--from``).
 FLAVOURS: dict[str, str] = {
     "pandoc": "markdown+tex_math_single_backslash",
-    "gfm": (
-        "gfm+footnotes+tex_math_dollars+tex_math_single_backslash+raw_html"
-        "+pipe_tables+strikeout+task_lists+sourcepos-sourcepos"
-    ),
+    "gfm": "gfm+footnotes+tex_math_dollars+raw_html+pipe_tables+strikeout+task_lists",
     "commonmark": (
         "commonmark_x+footnotes+pipe_tables+strikeout+task_lists+tex_math_dollars"
-        "+tex_math_single_backslash+raw_html+attributes"
+        "+raw_html+attributes"
     ),
 }
 
