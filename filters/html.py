@@ -82,16 +82,91 @@ INLINE_STYLES = {
 }
 CODE_TAGS = {"code", "kbd", "tt", "samp"}
 #: Tags whose content is kept with no markup of their own and no warning.
-TRANSPARENT = {"span", "font", "abbr", "mark", "div", "center", "section", "article", "main",
-               "header", "footer", "nav", "aside", "p", "tbody", "thead", "tfoot", "html",
-               "body", "figure", "picture", "label", "big", "q", "time", "address"}
+TRANSPARENT = {
+    "span",
+    "font",
+    "abbr",
+    "mark",
+    "div",
+    "center",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "nav",
+    "aside",
+    "p",
+    "tbody",
+    "thead",
+    "tfoot",
+    "html",
+    "body",
+    "figure",
+    "picture",
+    "label",
+    "big",
+    "q",
+    "time",
+    "address",
+}
 #: Tags dropped with their content, with a warning (nothing printable in them).
-DROPPED = {"script", "style", "iframe", "video", "audio", "object", "embed", "canvas", "svg",
-           "form", "input", "button", "select", "textarea", "noscript", "map", "area", "source",
-           "track", "meta", "link", "head", "title"}
-BLOCK_TAGS = {"p", "div", "center", "details", "summary", "figure", "figcaption", "table",
-              "ul", "ol", "li", "pre", "blockquote", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
-              "dl", "dt", "dd", "section", "article", "aside", "header", "footer", "nav"}
+DROPPED = {
+    "script",
+    "style",
+    "iframe",
+    "video",
+    "audio",
+    "object",
+    "embed",
+    "canvas",
+    "svg",
+    "form",
+    "input",
+    "button",
+    "select",
+    "textarea",
+    "noscript",
+    "map",
+    "area",
+    "source",
+    "track",
+    "meta",
+    "link",
+    "head",
+    "title",
+}
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "center",
+    "details",
+    "summary",
+    "figure",
+    "figcaption",
+    "table",
+    "ul",
+    "ol",
+    "li",
+    "pre",
+    "blockquote",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "dl",
+    "dt",
+    "dd",
+    "section",
+    "article",
+    "aside",
+    "header",
+    "footer",
+    "nav",
+}
 
 
 class HtmlSwitchError(ValueError):
@@ -234,7 +309,9 @@ class Converter:
                 attrs[key] = size
         alt = node.attrs.get("alt", "")
         return pf.Image(
-            *text_inlines(alt), url=node.attrs.get("src", ""), title=node.attrs.get("title", ""),
+            *text_inlines(alt),
+            url=node.attrs.get("src", ""),
+            title=node.attrs.get("title", ""),
             attributes=attrs,
         )
 
@@ -272,8 +349,11 @@ class Converter:
             href = node.attrs.get("href")
             anchor = node.attrs.get("id") or node.attrs.get("name") or ""
             if href:
-                return [pf.Link(*content, url=href, title=node.attrs.get("title", ""),
-                                identifier=anchor)]
+                return [
+                    pf.Link(
+                        *content, url=href, title=node.attrs.get("title", ""), identifier=anchor
+                    )
+                ]
             return [pf.Span(*content, identifier=anchor)] if anchor else content
         if tag == "span" and node.attrs.get("id"):
             return [pf.Span(*self.inlines(node.children), identifier=node.attrs["id"])]
@@ -309,16 +389,18 @@ class Converter:
 
     def centred(self, blocks: list[pf.Block]) -> list[pf.Block]:
         if self.doc.format in ("latex", "beamer"):
-            return [pf.RawBlock("\\begin{center}", "latex"), *blocks,
-                    pf.RawBlock("\\end{center}", "latex")]
+            return [
+                pf.RawBlock("\\begin{center}", "latex"),
+                *blocks,
+                pf.RawBlock("\\end{center}", "latex"),
+            ]
         return [pf.Div(*blocks, classes=["center"])]
 
     def block_node(self, node: Node) -> list[pf.Block]:
         tag, attrs = node.tag, node.attrs
         classes = attrs.get("class", "").split()
         align = attrs.get("align", "").lower() or _style_align(attrs.get("style", ""))
-        if tag in ("p", "div", "center", "section", "article", "aside", "header", "footer",
-                   "nav"):
+        if tag in ("p", "div", "center", "section", "article", "aside", "header", "footer", "nav"):
             kinds = [CALLOUTS[c.lower()] for c in classes if c.lower() in CALLOUTS]
             content = self.blocks(node.children)
             if tag == "div" and kinds:
@@ -342,8 +424,11 @@ class Converter:
         if tag == "table":
             return [self.table(node)]
         if tag in ("ul", "ol"):
-            items = [pf.ListItem(*(self.blocks(c.children) or [pf.Plain()]))
-                     for c in node.children if isinstance(c, Node) and c.tag == "li"]
+            items = [
+                pf.ListItem(*(self.blocks(c.children) or [pf.Plain()]))
+                for c in node.children
+                if isinstance(c, Node) and c.tag == "li"
+            ]
             if not items:
                 return []
             if tag == "ul":
@@ -359,8 +444,11 @@ class Converter:
         if tag == "hr":
             return [pf.HorizontalRule()]
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            return [pf.Header(*self.inlines(node.children), level=int(tag[1]),
-                              identifier=attrs.get("id", ""))]
+            return [
+                pf.Header(
+                    *self.inlines(node.children), level=int(tag[1]), identifier=attrs.get("id", "")
+                )
+            ]
         if tag in ("dl",):
             terms: list[pf.DefinitionItem] = []
             for child in node.children:
@@ -385,8 +473,13 @@ class Converter:
         if not captions:
             return self.centred(body) if body else []
         caption = pf.Caption(pf.Plain(*self.inlines(captions[0].children)))
-        return [pf.Figure(*[pf.Plain(*b.content) for b in images] or body, caption=caption,
-                          identifier=node.attrs.get("id", ""))]
+        return [
+            pf.Figure(
+                *[pf.Plain(*b.content) for b in images] or body,
+                caption=caption,
+                identifier=node.attrs.get("id", ""),
+            )
+        ]
 
     def table(self, node: Node) -> pf.Table:
         head_rows: list[pf.TableRow] = []
@@ -398,16 +491,25 @@ class Converter:
                 if not isinstance(child, Node):
                     continue
                 if child.tag == "tr":
-                    cells = [c for c in child.children if isinstance(c, Node)
-                             and c.tag in ("td", "th")]
-                    row = pf.TableRow(*[
-                        pf.TableCell(*(self.blocks(c.children) or [pf.Plain()]),
-                                     colspan=_int(c.attrs.get("colspan")),
-                                     rowspan=_int(c.attrs.get("rowspan")))
-                        for c in cells
-                    ])
-                    header_row = in_head or (not body_rows and not head_rows and cells
-                                             and all(c.tag == "th" for c in cells))
+                    cells = [
+                        c for c in child.children if isinstance(c, Node) and c.tag in ("td", "th")
+                    ]
+                    row = pf.TableRow(
+                        *[
+                            pf.TableCell(
+                                *(self.blocks(c.children) or [pf.Plain()]),
+                                colspan=_int(c.attrs.get("colspan")),
+                                rowspan=_int(c.attrs.get("rowspan")),
+                            )
+                            for c in cells
+                        ]
+                    )
+                    header_row = in_head or (
+                        not body_rows
+                        and not head_rows
+                        and cells
+                        and all(c.tag == "th" for c in cells)
+                    )
                     (head_rows if header_row else body_rows).append(row)
                 elif child.tag == "thead":
                     rows(child, True)
@@ -457,8 +559,10 @@ def _is_marker(block: pf.Element) -> bool:
 
 
 def _has_html(items: list[pf.Element]) -> bool:
-    return any(isinstance(i, (pf.RawBlock, pf.RawInline)) and i.format == "html" and
-               not _is_marker(i) for i in items)
+    return any(
+        isinstance(i, (pf.RawBlock, pf.RawInline)) and i.format == "html" and not _is_marker(i)
+        for i in items
+    )
 
 
 def convert_blocks(blocks: list[pf.Block], conv: Converter) -> list[pf.Block] | None:
@@ -481,7 +585,7 @@ def convert_blocks(blocks: list[pf.Block], conv: Converter) -> list[pf.Block] | 
                 flush()
                 out.append(block)
                 continue
-            file, _, line = block.text[len(SRC_MARK):].rpartition(":")
+            file, _, line = block.text[len(SRC_MARK) :].rpartition(":")
             conv.where, conv.line = file, int(line) if line.isdigit() else None
             if not segment:
                 out.append(block)
@@ -511,7 +615,7 @@ def finalize(doc: pf.Doc) -> None:
                 if found:
                     conv.where, conv.line = found.group(1), None
             elif _is_marker(block):
-                file, _, line = block.text[len(SRC_MARK):].rpartition(":")
+                file, _, line = block.text[len(SRC_MARK) :].rpartition(":")
                 conv.where, conv.line = file, int(line) if line.isdigit() else None
             else:
                 base = conv.line
@@ -529,9 +633,12 @@ def _inline_holders(block: pf.Element) -> list[pf.Element]:
 
     def visit(elem: pf.Element, _doc: pf.Doc | None) -> None:
         content = getattr(elem, "content", None)
-        if isinstance(content, pf.ListContainer) and len(content) and isinstance(
-            content[0], pf.Inline
-        ) and _has_html(list(content)):
+        if (
+            isinstance(content, pf.ListContainer)
+            and len(content)
+            and isinstance(content[0], pf.Inline)
+            and _has_html(list(content))
+        ):
             found.append(elem)
 
     block.walk(visit)
@@ -555,8 +662,10 @@ def _nested_blocks(doc: pf.Doc, conv: Converter) -> None:
         if isinstance(elem, pf.Doc):
             return
         content = getattr(elem, "content", None)
-        if isinstance(content, pf.ListContainer) and len(content) and isinstance(
-            content[0], pf.Block
+        if (
+            isinstance(content, pf.ListContainer)
+            and len(content)
+            and isinstance(content[0], pf.Block)
         ):
             new = convert_blocks(list(content), conv)
             if new is not None:

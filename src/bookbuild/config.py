@@ -378,9 +378,7 @@ def _check_chapters(entries: list[Any], book_dir: Path, problems: _Problems) -> 
             )
             continue
         seen[resolved] = line
-        chapters.append(
-            Chapter(path=candidate.absolute(), name=entry, line=line, markdown=flavour)
-        )
+        chapters.append(Chapter(path=candidate.absolute(), name=entry, line=line, markdown=flavour))
     if not entries:
         problems.add(("chapters",), "'chapters': the list is empty; name at least one chapter file")
     return chapters

@@ -347,11 +347,11 @@ def _filtered_chapter(
     from .build import apply_filters, check_images, finish_metadata
     from .pandoc import doc_to_json
     from .read import (
+        chapter_reader,
         chapter_warnings,
         explicit_ids,
         header_ids,
         make_ids_unique,
-        chapter_reader,
         read_texts,
     )
 
@@ -376,6 +376,8 @@ def _filtered_chapter(
         chapter.label: SourceText(chapter.label, chapter.text, display_path(chapter.chapter.path))
     }
     mark_block_sources(doc, sources)
+    # The links filter finds the other chapters' headings here (see filters/links.py).
+    doc.bookbuild_chapter_ids = {e["label"]: e["facts"]["ids"]["unique"] for e in entries}
     start = entries[index].get("crossref_start")
     if start is not None and state.get("crossref_labels") is not None:
         doc.bookbuild_crossref_context = {
