@@ -10,8 +10,9 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Debian packages: the engines, the LaTeX packages the book uses, pdftotext/pdftoppm, and
 # latexmk (bookbuild runs the engines itself; the benchmark's plain baseline and a test use it).
 APT_PACKAGES := texlive-xetex texlive-luatex texlive-latex-recommended texlive-latex-extra \
-                texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils
-TEX_PROGRAMS := latexmk xelatex pdflatex lualatex pdftotext
+                texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils \
+                librsvg2-bin
+TEX_PROGRAMS := latexmk xelatex pdflatex lualatex pdftotext rsvg-convert
 
 .PHONY: book test lint golden regen-golden bench clean venv tex-engine
 

@@ -298,7 +298,7 @@ def make_latex(
     :mod:`bookbuild.incremental`); anything else runs every stage on the whole book.
     """
     # Not needed by a no-op build, which stops before this.
-    from . import incremental
+    from . import images, incremental
     from .read import metadata_markdown, read_book
 
     with progress.stage("assemble", f"{len(config.chapters)} chapters"):
@@ -341,7 +341,10 @@ def make_latex(
     with progress.stage("filters", ", ".join(p.stem for p in config.filters)):
         doc = apply_filters(doc, config, "latex", modules)
     warnings += [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
-    image_errors = check_images(doc, config, assembled.sources)
+    image_errors = images.prepare_images(doc, config, assembled.sources)  # SVG, GIF …, remote
+    warnings += [d for d in image_errors if d.severity == "warning"]
+    image_errors = [d for d in image_errors if d.severity == "error"]
+    image_errors += check_images(doc, config, assembled.sources)
     if image_errors:
         raise BookbuildError(image_errors[0].message, diagnostics=image_errors)
     with progress.stage("latex"):

@@ -390,7 +390,13 @@ def _filtered_chapter(
         }
     doc = apply_filters(doc, context.config, "latex", context.modules)
     warnings += [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
-    if check_images(doc, context.config, sources):
+    from .images import prepare_images
+
+    image_problems = prepare_images(doc, context.config, sources)
+    warnings += [d for d in image_problems if d.severity == "warning"]
+    if any(d.severity == "error" for d in image_problems) or check_images(
+        doc, context.config, sources
+    ):
         raise NotReusable(f"{chapter.label}: an image problem (the full build reports it)")
     export = getattr(doc, "crossref_export", None)
     finish_metadata(doc, context.config)
