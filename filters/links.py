@@ -81,6 +81,7 @@ def prepare(doc: pf.Doc) -> None:
     doc.links_ids = ids
     doc.links_where = ""
     doc.links_line = None
+    doc.links_notes = []
 
 
 def target_chapter(url_path: str, current: str, chapters: dict[str, list[str]]) -> str | None:
@@ -171,7 +172,37 @@ def external(elem: pf.Link, doc: pf.Doc) -> list[pf.Inline] | None:
         elem, (pf.Note, pf.Header, pf.Caption, pf.Link, pf.Figure, pf.Table)
     ):
         return [elem, pf.Space(), pf.Str("("), url_link, pf.Str(")")]
-    return [elem, pf.Note(pf.Para(url_link))]
+    note = pf.Note(pf.Para(url_link))
+    doc.links_notes.append(note)
+    return [elem, note]
+
+
+_PUNCTUATION = re.compile(r"^[.,;:!?]+")
+
+
+def notes_after_punctuation(doc: pf.Doc, notes: list[pf.Note]) -> None:
+    """A URL note mark goes after the punctuation that follows its link (``site.¹``)."""
+    wanted = {id(note) for note in notes}
+
+    def visit(elem: pf.Element, _doc: pf.Doc | None) -> None:
+        container = getattr(elem, "content", None)
+        if not isinstance(container, pf.ListContainer) or not wanted:
+            return
+        for index in range(len(container) - 2, -1, -1):
+            note, after = container[index], container[index + 1]
+            if id(note) not in wanted or not isinstance(after, pf.Str):
+                continue
+            match = _PUNCTUATION.match(after.text)
+            if not match:
+                continue
+            rest = after.text[match.end() :]
+            container[index] = pf.Str(match.group(0))
+            container[index + 1] = note
+            if rest:
+                container.insert(index + 2, pf.Str(rest))
+
+    if notes:
+        doc.walk(visit)
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
@@ -194,7 +225,8 @@ def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | Non
 
 
 def finalize(doc: pf.Doc) -> None:
-    for name in ("links_mode", "links_ids", "links_where", "links_line"):
+    notes_after_punctuation(doc, doc.links_notes)
+    for name in ("links_mode", "links_ids", "links_where", "links_line", "links_notes"):
         delattr(doc, name)
 
 

@@ -33,7 +33,7 @@ from .errors import FilterError
 from .pandoc import point_panflute_at_pandoc
 
 #: Filters a book gets when book.yaml does not list its own, in the order they run.
-DEFAULT_FILTERS = ("html", "math", "links", "parts", "footnotes", "deflists", "crossref")
+DEFAULT_FILTERS = ("html", "texmath", "links", "parts", "footnotes", "deflists", "crossref")
 
 
 def builtin_filters_dir() -> Path:

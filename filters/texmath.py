@@ -10,6 +10,9 @@ MathJax) put ``$$n$$`` in the middle of a sentence and expect it inline. The rul
 ``\\(…\\)`` and ``\\[…\\]`` are read as math before this filter runs (pandoc's
 ``tex_math_single_backslash``, or bookbuild's pre-read step for the CommonMark flavours).
 
+(Named ``texmath``, not ``math``: a ``math.py`` in the filters folder would shadow Python's
+own ``math`` module when pandoc runs a filter from that folder.)
+
 Switch: metadata ``inline_display_math``: true (default) or false (every ``$$`` display).
 """
 
