@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 from urllib.parse import unquote
 
 import panflute as pf
@@ -105,12 +106,24 @@ def target_chapter(url_path: str, current: str, chapters: dict[str, list[str]]) 
     return None
 
 
+def _plain(ident: str) -> str:
+    """An id without accents, case or punctuation: pandoc's, GitHub's and GitBook's slugs of
+    one heading differ in just these (``a-função`` / ``a-funcao`` / ``a-fun\u00e7\u00e3o``)."""
+    letters = unicodedata.normalize("NFKD", unquote(ident).casefold())
+    return re.sub(r"[^\w]+", "-", "".join(c for c in letters if not unicodedata.combining(c)))
+
+
 def _anchor_in(anchor: str, ids: list[str]) -> str | None:
-    """The heading id an anchor names in a chapter: itself, or as made unique (``x-1``)."""
+    """The heading id an anchor names in a chapter: itself, as made unique (``x-1``), or the
+    same slug but for accents and punctuation."""
     if anchor in ids:
         return anchor
     suffixed = re.compile(re.escape(anchor) + r"-\d+$")
-    return next((i for i in ids if suffixed.match(i)), None)
+    found = next((i for i in ids if suffixed.match(i)), None)
+    if found is None:
+        wanted = _plain(anchor).strip("-")
+        found = next((i for i in ids if _plain(i).strip("-") == wanted), None)
+    return found
 
 
 def _where(doc: pf.Doc) -> str:

@@ -7,12 +7,16 @@ content, and the image points at the converted file:
 - SVG -> PDF (vector) with ``rsvg-convert`` (Debian ``librsvg2-bin``), else ``cairosvg``;
 - GIF, WebP, BMP, TIFF (and ICO, PPM …) -> PNG with Pillow (an animation's first frame).
 
+An image path is relative to book.yaml; as GitBook, HonKit and mdBook have it, a path that
+only exists relative to the chapter's own folder (``../assets/x.png``) is taken from there.
+
 Remote images (``http(s)://``) are never fetched: a framed placeholder with the alt text and
 the URL takes their place, with a warning naming the chapter file and line.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from .assemble import MARKER_PREFIX, MARKER_SUFFIX
 from .cache import CACHE_SUBDIR, digest
 from .config import BookConfig
 from .diagnostics import Diagnostic, SourceText, find_in_source
@@ -119,6 +124,18 @@ def _place(
     return None, None, None
 
 
+def chapter_label(text: str) -> str | None:
+    """The chapter a marker RawBlock names (``<!-- bookbuild:chapter LABEL -->``)."""
+    text = text.strip()
+    if text.startswith(MARKER_PREFIX) and text.endswith(MARKER_SUFFIX):
+        return text[len(MARKER_PREFIX) : -len(MARKER_SUFFIX)]
+    return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
 def placeholder(elem: Any, fmt: str) -> Any:
     """A framed box with the image's alt text and URL, in place of a remote image."""
     import panflute as pf
@@ -145,8 +162,14 @@ def prepare_images(
     import panflute as pf
 
     found: list[Diagnostic] = []
+    chapter_dir = [config.book_dir]
 
     def visit(elem: Any, _doc: Any) -> Any:
+        if isinstance(elem, pf.RawBlock) and elem.format == "html":
+            label = chapter_label(elem.text)
+            if label is not None:
+                chapter_dir[0] = (config.source_root / label).parent
+            return None
         if not isinstance(elem, pf.Image) or elem.url.startswith("data:"):
             return None
         if elem.url.lower().startswith(("http://", "https://", "//")):
@@ -165,6 +188,11 @@ def prepare_images(
         if "://" in elem.url:
             return None
         path = config.book_dir / unquote(elem.url)
+        beside = chapter_dir[0] / unquote(elem.url)
+        if not path.is_file() and beside.is_file() and _inside(beside, config.book_dir):
+            path = beside
+            elem.url = os.path.relpath(beside.resolve(), config.book_dir.resolve())
+            elem.url = Path(elem.url).as_posix()
         suffix = path.suffix.lower()
         if not path.is_file() or suffix in NATIVE or suffix not in VECTOR | RASTER:
             return None  # missing or native: check_images says what is wrong
