@@ -268,6 +268,11 @@ def check_images(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -
     return found
 
 
+def has_bibliography(config: BookConfig) -> bool:
+    """A bibliography file or ``references:`` in the metadata: citations have somewhere to go."""
+    return bool(config.bibliography or config.metadata.get("references"))
+
+
 def latex_args(config: BookConfig) -> list[str]:
     args = ["--standalone", "--top-level-division=chapter", f"--resource-path={config.book_dir}"]
     if config.metadata.get("citeproc", True) and (config.bibliography or config.csl_path):
@@ -298,7 +303,7 @@ def make_latex(
     :mod:`bookbuild.incremental`); anything else runs every stage on the whole book.
     """
     # Not needed by a no-op build, which stops before this.
-    from . import images, incremental
+    from . import images, incremental, lost
     from .read import metadata_markdown, read_book
 
     with progress.stage("assemble", f"{len(config.chapters)} chapters"):
@@ -347,6 +352,8 @@ def make_latex(
     image_errors += check_images(doc, config, assembled.sources)
     if image_errors:
         raise BookbuildError(image_errors[0].message, diagnostics=image_errors)
+    # What LaTeX would print raw or drop: warnings, as bookbuild check finds them.
+    warnings += lost.scan_document(doc, assembled.sources, has_bibliography(config))
     with progress.stage("latex"):
         finish_metadata(doc, config)
         incremental.insert_tex_markers(doc)

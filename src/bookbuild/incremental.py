@@ -398,6 +398,10 @@ def _filtered_chapter(
         doc, context.config, sources
     ):
         raise NotReusable(f"{chapter.label}: an image problem (the full build reports it)")
+    from .build import has_bibliography
+    from .lost import scan_document
+
+    warnings += scan_document(doc, sources, has_bibliography(context.config))
     export = getattr(doc, "crossref_export", None)
     finish_metadata(doc, context.config)
     insert_tex_markers(doc)
