@@ -347,10 +347,12 @@ def _filtered_chapter(
     from .build import apply_filters, check_images, finish_metadata
     from .pandoc import doc_to_json
     from .read import (
+        ChapterReadError,
         chapter_reader,
         chapter_warnings,
         explicit_ids,
         header_ids,
+        located_read_error,
         make_ids_unique,
         read_texts,
     )
@@ -358,7 +360,10 @@ def _filtered_chapter(
     state = context.state
     entries = state["chapters"]
     reader = chapter_reader(context.config, chapter)
-    entry = read_texts([chapter.text], context.cache, readers=[reader])[0]
+    try:
+        entry = read_texts([chapter.text], context.cache, readers=[reader])[0]
+    except ChapterReadError as exc:
+        raise located_read_error(chapter, exc.message) from None
     blocks = entry["doc"]["blocks"]
     warnings = chapter_warnings(chapter, entry["warnings"], context.metadata, context.lent)
     if not chapter.text.strip():

@@ -27,7 +27,7 @@ from .assemble import ChapterText, chapter_marker, document_metadata, metadata_b
 from .cache import Cache, _tool_fingerprint, digest
 from .config import BookConfig, display_path
 from .diagnostics import Diagnostic
-from .errors import BookbuildError
+from .errors import BookbuildError, PandocError
 from .flavours import reader_format
 from .pandoc import READER, pandoc_path, read_markdown_json, run_pandoc
 from .sourcefix import duplicate_notes, fix_source
@@ -178,17 +178,49 @@ def _cache_key(text: str, tool: str, reader: str = READER) -> str:
     return digest("read-v1", tool, reader, text)
 
 
+class ChapterReadError(PandocError):
+    """pandoc could not read one text of :func:`read_texts` (``index``)."""
+
+    def __init__(self, message: str, index: int):
+        super().__init__(message)
+        self.index = index
+
+
 def _read_one(text: str, reader: str = READER) -> dict[str, Any]:
-    result = read_markdown_json(text, reader=reader)
+    try:
+        result = read_markdown_json(text, reader=reader)
+    except PandocError as exc:
+        return {"error": exc.diagnostics[0].message}
     return {"doc": json.loads(result.text), "warnings": result.warnings}
+
+
+_YAML_AT = re.compile(r"YAML metadata at .*?\(line (\d+), column \d+\)")
+_YAML_INNER = re.compile(r"YAML parse exception at line (\d+), column \d+,?\s*(.*)", re.S)
+
+
+def located_read_error(chapter: ChapterText, message: str) -> PandocError:
+    """pandoc's error on reading a chapter, at the chapter file and line (a YAML metadata
+    block's error at the line inside the block)."""
+    block = _YAML_AT.search(message)
+    inner = _YAML_INNER.search(message)
+    line = None
+    if block:
+        line = int(block.group(1)) + (int(inner.group(1)) if inner else 0)
+        what = inner.group(2).strip() if inner else message
+        message = f"YAML metadata block (line {block.group(1)}): {what}"
+    shown = display_path(chapter.chapter.path)
+    return PandocError(message, diagnostics=[Diagnostic("error", message, shown, line)])
 
 
 def _read_batch(texts: list[str], reader: str = READER) -> list[dict[str, Any]]:
     """Several chapters in one pandoc run, each parsed alone (see chapters.lua). Chapters a
     warning points at are read again alone, so each warning names its chapter."""
-    result = run_pandoc(
-        ["--from", str(_BATCH_READER), "--to", "json"], _SEPARATOR.join([reader, *texts])
-    )
+    try:
+        result = run_pandoc(
+            ["--from", str(_BATCH_READER), "--to", "json"], _SEPARATOR.join([reader, *texts])
+        )
+    except PandocError:  # one chapter's error: read each alone, so the error names it
+        return [_read_one(text, reader) for text in texts]
     book = json.loads(result.text)
     divs = book["blocks"]
     if len(divs) != len(texts):  # a chapter containing the separator: never batch it
@@ -257,6 +289,8 @@ def read_texts(
                 by_index = dict(zip(order, [e for batch in results for e in batch], strict=True))
                 fresh = [by_index[i] for i in missing]
         for index, entry in zip(missing, fresh, strict=True):
+            if "error" in entry:
+                raise ChapterReadError(entry["error"], index)
             entries[index] = entry
             if cache is not None:
                 cache.put("read", keys[index], json.dumps(entry))
@@ -341,7 +375,10 @@ def read_book_json(
     check_note_scope(config, chapters)
     texts, lent = reading_texts(chapters, config)
     readers = [chapter_reader(config, c) for c in chapters]
-    chapter_entries = read_texts(texts, cache, readers=readers)
+    try:
+        chapter_entries = read_texts(texts, cache, readers=readers)
+    except ChapterReadError as exc:
+        raise located_read_error(chapters[exc.index], exc.message) from None
     warnings = [Diagnostic("warning", clean_warning(w)) for w in meta_entry["warnings"]]
     per_chapter: list[tuple[set[str], list[Any]]] = []
     for chapter, entry in zip(chapters, chapter_entries, strict=True):
