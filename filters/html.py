@@ -295,10 +295,13 @@ class Converter:
         self.doc = doc
         self.where = where
         self.line = line
+        #: The chapter and line of each raw HTML block, as its source marker said.
+        self.places: dict[int, tuple[str, int | None]] = {}
 
     def warn(self, node: Node, message: str) -> None:
-        line = None if self.line is None else self.line + node.line
-        place = f"{self.where}:{line}" if self.where and line else self.where
+        where, base = self.places.get(id(getattr(node, "anchor", None)), (self.where, self.line))
+        line = None if base is None else base + node.line
+        place = f"{where}:{line}" if where and line else where
         warn(self.doc, f"{place}: {message}" if place else message)
 
     def image(self, node: Node) -> pf.Image:
@@ -590,6 +593,7 @@ def convert_blocks(blocks: list[pf.Block], conv: Converter) -> list[pf.Block] | 
             if not segment:
                 out.append(block)
                 continue
+        conv.places[id(block)] = (conv.where, conv.line)
         segment.append(block)
     flush()
     return out
