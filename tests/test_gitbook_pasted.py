@@ -94,7 +94,7 @@ def test_every_image_is_in_the_pdf(built: dict[str, Any]) -> None:
     raster, forms = 0, 0
     for page in reader.pages:
         xobjects = page["/Resources"].get_object().get("/XObject")
-        for obj in (xobjects.get_object().values() if xobjects else []):
+        for obj in xobjects.get_object().values() if xobjects else []:
             subtype = obj.get_object()["/Subtype"]
             raster += subtype == "/Image"
             forms += subtype == "/Form"

@@ -279,10 +279,14 @@ def test_check_finds_the_unconverted_html_pdf_warns_about(tmp_path: Path) -> Non
     config = load_config(path)
     found = [(d.line, d.severity) for d in run_checks(config) if d.severity != "info"]
     _, warnings, _ = make_latex(config, Progress(quiet=True))
-    assert sorted(found) == sorted((w.line, w.severity) for w in warnings) == [
-        (5, "warning"),
-        (7, "warning"),
-    ]
+    assert (
+        sorted(found)
+        == sorted((w.line, w.severity) for w in warnings)
+        == [
+            (5, "warning"),
+            (7, "warning"),
+        ]
+    )
 
 
 def test_json_of_the_read_cache_depends_on_the_flavour(tmp_path: Path) -> None:
