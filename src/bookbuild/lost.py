@@ -143,9 +143,12 @@ def check_lost(config: Any, doc: Any, sources: dict[str, SourceText]) -> list[Di
     from .filters import load_filter, run_filters
     from .pandoc import doc_to_json
 
+    kinds = frozenset({"html", "latex"})
+    html = [load_filter(path) for path in config.filters if path.stem == "html"]
+    if not html and not scan_document(doc, {}, True, kinds):
+        return []  # the usual case, without copying the document to find the lines
     copy = pf.load(io.StringIO(doc_to_json(doc)))
     mark_block_sources(copy, sources)
-    html = [load_filter(path) for path in config.filters if path.stem == "html"]
     copy.bookbuild_warnings = []
     if html:
         copy = run_filters(copy, html)
@@ -153,4 +156,4 @@ def check_lost(config: Any, doc: Any, sources: dict[str, SourceText]) -> list[Di
     for diagnostic in found:  # a filter names a chapter by its marker label
         if diagnostic.file in sources:
             diagnostic.file = sources[diagnostic.file].display
-    return found + scan_document(copy, sources, True, frozenset({"html", "latex"}))
+    return found + scan_document(copy, sources, True, kinds)

@@ -38,8 +38,9 @@ from .build import (
 from .config import BookConfig, display_path
 from .diagnostics import CHAPTER_MARK, Diagnostic, diagnostic_from_text, mark_block_sources
 from .errors import EXIT_USAGE, BookbuildError
+from .images import prepare_images
 from .pandoc import doc_to_json, run_pandoc, write_format
-from .read import read_book_json
+from .read import header_ids, read_book_json
 
 #: Metadata that makes the title page and the table of contents.
 TITLE_PAGE_KEYS = ("title", "subtitle", "author", "date", "abstract", "institute", "toc")
@@ -347,7 +348,14 @@ def preview(
         doc = pf.load(io.StringIO(json.dumps(preview_document(book, chosen, config, aux))))
         mark_block_sources(doc, assembled.sources)
         doc.bookbuild_external_labels = external
+        # the links filter: links into chapters left out of the preview
+        doc.bookbuild_chapter_ids = {i.text.label: header_ids(i.blocks) for i in infos}
         doc = apply_filters(doc, config, "latex")
+        image_problems = prepare_images(doc, config, assembled.sources)  # SVG, GIF …, remote
+        errors = [d for d in image_problems if d.severity == "error"]
+        if errors:
+            raise BookbuildError(errors[0].message, diagnostics=errors)
+        warnings += image_problems
         finish_metadata(doc, config)
     with progress.stage("citations"):
         if config.bibliography and config.metadata.get("citeproc", True):
