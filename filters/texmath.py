@@ -7,6 +7,8 @@ MathJax) put ``$$n$$`` in the middle of a sentence and expect it inline. The rul
 - ``$$…$$`` with text on the same line (before or after it in its paragraph) is inline math;
 - ``$$…$$`` alone on its line(s) of the paragraph stays display math.
 
+Only the body: metadata (crossref's ``$$i$$`` templates) is left as it is.
+
 ``\\(…\\)`` and ``\\[…\\]`` are read as math before this filter runs (pandoc's
 ``tex_math_single_backslash``, or bookbuild's pre-read step for the CommonMark flavours).
 
@@ -66,9 +68,20 @@ def inline_math(items: list[pf.Inline]) -> bool:
 def action(elem: pf.Element, doc: pf.Doc) -> None:
     if not doc.math_on:
         return None
-    if isinstance(elem, (pf.Para, pf.Plain)):
+    if isinstance(elem, (pf.Para, pf.Plain)) and not in_metadata(elem):
         inline_math(list(elem.content))
     return None
+
+
+def in_metadata(elem: pf.Element) -> bool:
+    """Metadata is left alone: pandoc-crossref style templates (``tableTemplate``) use
+    ``$$i$$`` as placeholders, and the crossref filter reads them as display math."""
+    parent = elem.parent
+    while parent is not None:
+        if isinstance(parent, pf.MetaValue):
+            return True
+        parent = parent.parent
+    return False
 
 
 def finalize(doc: pf.Doc) -> None:

@@ -299,3 +299,11 @@ def test_json_of_the_read_cache_depends_on_the_flavour(tmp_path: Path) -> None:
     gfm = read_texts([text], cache, readers=[reader_format("gfm")])[0]
     assert json.dumps(plain) != json.dumps(gfm)
     assert cache.misses == 2
+
+
+def test_texmath_leaves_crossref_templates_in_the_metadata_alone() -> None:
+    text = "---\ntableTemplate: '*$$tableTitle$$ $$i$$*: $$t$$'\n---\n\nSize $$n$$ here.\n"
+    doc, _ = read_markdown(text)
+    doc = run_filters(doc, [load_filter(FILTERS / "texmath.py")])
+    kinds = sorted(e.format for e in _walk(doc) if isinstance(e, pf.Math))
+    assert kinds == ["DisplayMath", "DisplayMath", "DisplayMath", "InlineMath"]
