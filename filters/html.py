@@ -613,6 +613,7 @@ def finalize(doc: pf.Doc) -> None:
     if doc.html_on:
         conv = Converter(doc, "", None)
         out: list[pf.Block] = []
+        nested = False
         for block in list(doc.content):
             if isinstance(block, pf.RawBlock) and block.format == "html":
                 found = CHAPTER_MARKER.match(block.text.strip())
@@ -623,19 +624,27 @@ def finalize(doc: pf.Doc) -> None:
                 conv.where, conv.line = file, int(line) if line.isdigit() else None
             else:
                 base = conv.line
-                for inner in _inline_holders(block):
+                holders, inner_blocks = _html_inside(block)
+                nested = nested or inner_blocks
+                for inner in holders:
                     _convert_inline_holder(inner, conv, base)
                 conv.line = base
             out.append(block)
         doc.content = convert_blocks(out, conv) or out
-        _nested_blocks(doc, conv)
+        if nested:
+            _nested_blocks(doc, conv)
     del doc.html_on
 
 
-def _inline_holders(block: pf.Element) -> list[pf.Element]:
+def _html_inside(block: pf.Element) -> tuple[list[pf.Element], bool]:
+    """The elements under ``block`` whose inlines hold raw HTML, and whether a raw HTML
+    block sits deeper than the top level (one walk)."""
     found: list[pf.Element] = []
+    nested = [False]
 
     def visit(elem: pf.Element, _doc: pf.Doc | None) -> None:
+        if isinstance(elem, pf.RawBlock) and elem is not block and elem.format == "html":
+            nested[0] = True
         content = getattr(elem, "content", None)
         if (
             isinstance(content, pf.ListContainer)
@@ -646,7 +655,7 @@ def _inline_holders(block: pf.Element) -> list[pf.Element]:
             found.append(elem)
 
     block.walk(visit)
-    return found
+    return found, nested[0]
 
 
 def _convert_inline_holder(elem: pf.Element, conv: Converter, base: int | None) -> None:
@@ -679,7 +688,8 @@ def _nested_blocks(doc: pf.Doc, conv: Converter) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    # No per-element walk: the work is in finalize (``action`` is kept for the contract).
+    return pf.run_filters([], prepare=prepare, finalize=finalize, doc=doc)
 
 
 if __name__ == "__main__":
