@@ -45,6 +45,7 @@ from .diagnostics import (
 from .engine import EnginePass, EngineResult, required_programs, run_engine
 from .errors import BookbuildError, LatexError, PandocError, StrictWarningsError
 from .filters import filterlib, load_filter, run_filters
+from .images import RASTER, VECTOR
 from .pandoc import doc_to_json, pandoc_path, run_pandoc
 
 
@@ -217,6 +218,10 @@ IMAGE_FORMATS = {
 }
 
 
+#: Formats bookbuild.images converts (an image left in one failed: it said why).
+CONVERTED = VECTOR | RASTER
+
+
 def _source_place(
     sources: dict[str, SourceText], needle: str
 ) -> tuple[str | None, int | None, str | None]:
@@ -251,7 +256,7 @@ def check_images(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -
                     "image paths are relative to book.yaml",
                 )
             )
-        elif path.suffix and path.suffix.lower() not in formats:
+        elif path.suffix and path.suffix.lower() not in formats | CONVERTED:
             found.append(
                 Diagnostic(
                     "error",

@@ -38,7 +38,14 @@ VERSION = "images-v1"
 
 
 class ConversionError(Exception):
-    """An image could not be converted (the message says why)."""
+    """An image could not be converted (the message says why, ``hint`` what to do)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+DAMAGED = "the file may be damaged: open it and save it as PNG or JPEG"
 
 
 def images_dir(config: BookConfig) -> Path:
@@ -55,32 +62,32 @@ def _svg_to_pdf(source: Path, target: Path) -> None:
         )
         if proc.returncode != 0 or not target.is_file():
             error = " ".join(proc.stderr.decode("utf-8", "replace").split())
-            raise ConversionError(f"rsvg-convert failed: {error or proc.returncode}")
+            raise ConversionError(f"rsvg-convert failed: {error or proc.returncode}", DAMAGED)
         return
     try:
         import cairosvg  # type: ignore[import-not-found]
     except ImportError:
         raise ConversionError(
-            "no SVG converter: install rsvg-convert (apt-get install librsvg2-bin)"
+            "no SVG converter found", "install rsvg-convert: apt-get install librsvg2-bin"
         ) from None
     try:
         cairosvg.svg2pdf(url=str(source), write_to=str(target))
     except Exception as exc:  # cairosvg raises anything on a broken file
-        raise ConversionError(f"cairosvg failed: {exc}") from None
+        raise ConversionError(f"cairosvg failed: {exc}", DAMAGED) from None
 
 
 def _raster_to_png(source: Path, target: Path) -> None:
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
-        raise ConversionError("Pillow is not installed (pip install Pillow)") from None
+        raise ConversionError("Pillow is not installed", "pip install Pillow") from None
     try:
         with Image.open(source) as image:
             image.seek(0)  # an animation's first frame
             frame = image.convert("RGBA" if _has_alpha(image) else "RGB")
             frame.save(target, format="PNG")
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise ConversionError(f"Pillow cannot read it: {exc}") from None
+        raise ConversionError(f"Pillow cannot read it: {exc}", DAMAGED) from None
 
 
 def _has_alpha(image: Any) -> bool:
@@ -202,7 +209,12 @@ def prepare_images(
             file, line, text = _place(sources, elem.url)
             found.append(
                 Diagnostic(
-                    "error", f"image '{elem.url}' cannot be converted: {exc}", file, line, text
+                    "error",
+                    f"image '{elem.url}' cannot be converted: {exc}",
+                    file,
+                    line,
+                    text,
+                    getattr(exc, "hint", None),
                 )
             )
         return None
