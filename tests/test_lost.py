@@ -11,19 +11,22 @@ from typing import Any
 import panflute as pf
 import pytest
 
-from bookbuild.assemble import ChapterText, chapter_marker
-from bookbuild.build import Progress, make_latex
+from bookbuild.build import make_latex
 from bookbuild.check import run_checks
 from bookbuild.config import Chapter, load_config
-from bookbuild.diagnostics import SourceText, mark_block_sources
+from bookbuild.diagnostics import SourceText
 from bookbuild.errors import BookbuildError, ConfigError
 from bookbuild.filters import load_filter, run_filters
 from bookbuild.flavours import FLAVOURS, reader_format
 from bookbuild.images import converted, prepare_images
 from bookbuild.lost import scan_document
+from bookbuild.markers import chapter_marker
 from bookbuild.pandoc import read_markdown
-from bookbuild.read import reading_texts
+from bookbuild.progress import Progress
 from bookbuild.sourcefix import duplicate_notes, fix_source
+from bookbuild.stages.assemble import ChapterText
+from bookbuild.stages.read import texts_as_read
+from bookbuild.stages.transform import mark_block_sources
 
 from .conftest import BOOKS, REPO
 
@@ -131,9 +134,9 @@ def test_chapter_scope_lends_no_notes(tmp_path: Path) -> None:
         )
     )
     chapters = _chapters(tmp_path, "One[^1].\n\n[^1]: first.\n", "Two[^1].\n")
-    texts, lent = reading_texts(chapters, config)
+    texts, lent = texts_as_read(chapters, config)
     assert "first" not in texts[1] and lent == set()
-    assert "first" in reading_texts(chapters)[0][1]  # book scope lends it
+    assert "first" in texts_as_read(chapters)[0][1]  # book scope lends it
 
 
 def test_a_note_defined_twice_in_a_chapter_is_an_error_naming_both_lines(
@@ -291,12 +294,12 @@ def test_check_finds_the_unconverted_html_pdf_warns_about(tmp_path: Path) -> Non
 
 def test_json_of_the_read_cache_depends_on_the_flavour(tmp_path: Path) -> None:
     from bookbuild.cache import Cache
-    from bookbuild.read import read_texts
+    from bookbuild.stages.read import parse_texts
 
     cache = Cache(tmp_path / "cache")
     text = "Water is H~2~O and x^2^.\n"
-    plain = read_texts([text], cache, readers=[reader_format("pandoc")])[0]
-    gfm = read_texts([text], cache, readers=[reader_format("gfm")])[0]
+    plain = parse_texts([text], cache, readers=[reader_format("pandoc")])[0]
+    gfm = parse_texts([text], cache, readers=[reader_format("gfm")])[0]
     assert json.dumps(plain) != json.dumps(gfm)
     assert cache.misses == 2
 

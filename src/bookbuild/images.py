@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from .assemble import MARKER_PREFIX, MARKER_SUFFIX
 from .cache import CACHE_SUBDIR, digest
 from .config import BookConfig
 from .diagnostics import Diagnostic, SourceText, find_in_source
+from .markers import marker_label
 
 #: What engines include as they are.
 NATIVE = {".pdf", ".png", ".jpg", ".jpeg"}
@@ -120,23 +120,16 @@ def converted(path: Path, config: BookConfig) -> Path:
     return target
 
 
-def _place(
+def source_place(
     sources: dict[str, SourceText], needle: str
 ) -> tuple[str | None, int | None, str | None]:
+    """(file, line, text) of the first chapter line holding ``needle``."""
     for source in sources.values():
         if source.label.endswith((".md", ".markdown")):
             line = find_in_source(source.lines, needle, 1, None)
             if line:
                 return source.display, line, source.lines[line - 1]
     return None, None, None
-
-
-def chapter_label(text: str) -> str | None:
-    """The chapter a marker RawBlock names (``<!-- bookbuild:chapter LABEL -->``)."""
-    text = text.strip()
-    if text.startswith(MARKER_PREFIX) and text.endswith(MARKER_SUFFIX):
-        return text[len(MARKER_PREFIX) : -len(MARKER_SUFFIX)]
-    return None
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -173,14 +166,14 @@ def prepare_images(
 
     def visit(elem: Any, _doc: Any) -> Any:
         if isinstance(elem, pf.RawBlock) and elem.format == "html":
-            label = chapter_label(elem.text)
+            label = marker_label(elem.text)
             if label is not None:
                 chapter_dir[0] = (config.source_root / label).parent
             return None
         if not isinstance(elem, pf.Image) or elem.url.startswith("data:"):
             return None
         if elem.url.lower().startswith(("http://", "https://", "//")):
-            file, line, text = _place(sources, elem.url)
+            file, line, text = source_place(sources, elem.url)
             found.append(
                 Diagnostic(
                     "warning",
@@ -206,7 +199,7 @@ def prepare_images(
         try:
             elem.url = converted(path, config).as_posix()
         except (ConversionError, OSError, subprocess.TimeoutExpired) as exc:
-            file, line, text = _place(sources, elem.url)
+            file, line, text = source_place(sources, elem.url)
             found.append(
                 Diagnostic(
                     "error",

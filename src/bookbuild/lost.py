@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .diagnostics import CHAPTER_MARK, SRC_MARK, Diagnostic, SourceText, find_in_source
+from .diagnostics import Diagnostic, SourceText, find_in_source
+from .markers import panflute_label, src_place
 
 _NOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 #: ``\name{`` or ``\name[``, or a bare command authors commonly write in text.
@@ -42,15 +43,14 @@ class _Places:
 
         if not isinstance(block, pf.RawBlock):
             return False
-        if block.format == "html":
-            found = CHAPTER_MARK.match(block.text.strip())
-            if found:
-                self.source, self.line = self.sources.get(found.group("label")), 1
-                return True
-        if block.format == "latex" and block.text.startswith(SRC_MARK):
-            label, _, line = block.text[len(SRC_MARK) :].rpartition(":")
-            self.source = self.sources.get(label, self.source)
-            self.line = int(line) if line.isdigit() else self.line
+        label = panflute_label(block)
+        if label is not None:
+            self.source, self.line = self.sources.get(label), 1
+            return True
+        place = src_place(block.text) if block.format == "latex" else None
+        if place is not None:
+            self.source = self.sources.get(place[0], self.source)
+            self.line = place[1]
             return True
         return False
 
@@ -129,31 +129,3 @@ def scan_document(
         if not places.see(block):
             block.walk(visit)
     return found
-
-
-def check_lost(config: Any, doc: Any, sources: dict[str, SourceText]) -> list[Diagnostic]:
-    """For ``bookbuild check``: the raw HTML the book's html filter (if it runs) leaves, and
-    text printed literally that looks like LaTeX, exactly as ``pdf`` reports them. Runs on a
-    copy of ``doc``."""
-    import io
-
-    import panflute as pf
-
-    from .diagnostics import diagnostic_from_text, mark_block_sources
-    from .filters import load_filter, run_filters
-    from .pandoc import doc_to_json
-
-    kinds = frozenset({"html", "latex"})
-    html = [load_filter(path) for path in config.filters if path.stem == "html"]
-    if not html and not scan_document(doc, {}, True, kinds):
-        return []  # the usual case, without copying the document to find the lines
-    copy = pf.load(io.StringIO(doc_to_json(doc)))
-    mark_block_sources(copy, sources)
-    copy.bookbuild_warnings = []
-    if html:
-        copy = run_filters(copy, html)
-    found = [diagnostic_from_text(w) for w in copy.bookbuild_warnings]
-    for diagnostic in found:  # a filter names a chapter by its marker label
-        if diagnostic.file in sources:
-            diagnostic.file = sources[diagnostic.file].display
-    return found + scan_document(copy, sources, True, kinds)
