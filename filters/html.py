@@ -39,14 +39,12 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.a
 from html.parser import HTMLParser  # noqa: E402
 
 import panflute as pf  # noqa: E402
-from _filterlib import switch_value, warn  # noqa: E402
+from _filterlib import chapter_label, source_place, switch_value, warn  # noqa: E402
 
 SWITCH = "html"
 #: Each chapter's HTML is converted on its own.
 INCREMENTAL = True
 
-CHAPTER_MARKER = re.compile(r"^<!-- bookbuild:chapter (.+) -->$")
-SRC_MARK = "% bookbuild:src "
 VOID = {"img", "br", "hr", "wbr", "input", "meta", "link", "source", "col", "area", "embed"}
 #: ``<div class=X>`` -> callout kind.
 CALLOUTS = {
@@ -578,7 +576,7 @@ def _text(child: Node | str | pf.Element) -> str:
 def _is_marker(block: pf.Element) -> bool:
     return isinstance(block, pf.RawBlock) and (
         (block.format == "html" and block.text.startswith("<!-- bookbuild:"))
-        or (block.format == "latex" and block.text.startswith(SRC_MARK))
+        or source_place(block) is not None
     )
 
 
@@ -609,8 +607,7 @@ def convert_blocks(blocks: list[pf.Block], conv: Converter) -> list[pf.Block] | 
                 flush()
                 out.append(block)
                 continue
-            file, _, line = block.text[len(SRC_MARK) :].rpartition(":")
-            conv.where, conv.line = file, int(line) if line.isdigit() else None
+            conv.where, conv.line = source_place(block) or (conv.where, conv.line)
             if not segment:
                 out.append(block)
                 continue
@@ -637,12 +634,11 @@ def finalize(doc: pf.Doc) -> None:
         nested = False
         for block in list(doc.content):
             if isinstance(block, pf.RawBlock) and block.format == "html":
-                found = CHAPTER_MARKER.match(block.text.strip())
-                if found:
-                    conv.where, conv.line = found.group(1), None
-            elif _is_marker(block):
-                file, _, line = block.text[len(SRC_MARK) :].rpartition(":")
-                conv.where, conv.line = file, int(line) if line.isdigit() else None
+                label = chapter_label(block)
+                if label is not None:
+                    conv.where, conv.line = label, None
+            elif (place := source_place(block)) is not None:
+                conv.where, conv.line = place
             else:
                 base = conv.line
                 holders, inner_blocks = _html_inside(block)

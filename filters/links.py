@@ -29,15 +29,13 @@ import unicodedata
 from urllib.parse import unquote
 
 import panflute as pf
-from _filterlib import warn
+from _filterlib import chapter_label, source_place, warn
 
 SWITCH = "url_display"
 CHOICES = ("footnote", "after", "none")
 #: The chapters' ids come from bookbuild for a chapter rebuilt alone.
 INCREMENTAL = True
 
-CHAPTER_MARKER = re.compile(r"^<!-- bookbuild:chapter (.+) -->$")
-SRC_MARK = "% bookbuild:src "
 _WEB = re.compile(r"^(https?|ftp|mailto):", re.I)
 _SCHEME = re.compile(r"^[a-zA-Z][\w+.-]*:")
 _PAGE_SUFFIXES = (".md", ".markdown", ".html", ".htm")
@@ -53,11 +51,10 @@ def chapter_ids(doc: pf.Doc) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     current: list[str] | None = None
     for block in doc.content:
-        if isinstance(block, pf.RawBlock) and block.format == "html":
-            match = CHAPTER_MARKER.match(block.text.strip())
-            if match:
-                current = found.setdefault(match.group(1), [])
-                continue
+        label = chapter_label(block)
+        if label is not None:
+            current = found.setdefault(label, [])
+            continue
         if current is not None:
 
             def visit(elem: pf.Element, _doc: pf.Doc | None, into: list[str] = current) -> None:
@@ -220,13 +217,12 @@ def notes_after_punctuation(doc: pf.Doc, notes: list[pf.Note]) -> None:
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
     if isinstance(elem, pf.RawBlock):
-        if elem.format == "html":
-            match = CHAPTER_MARKER.match(elem.text.strip())
-            if match:
-                doc.links_where, doc.links_line = match.group(1), None
-        elif elem.format == "latex" and elem.text.startswith(SRC_MARK):
-            file, _, line = elem.text[len(SRC_MARK) :].rpartition(":")
-            doc.links_where, doc.links_line = file, int(line) if line.isdigit() else None
+        label = chapter_label(elem)
+        place = source_place(elem)
+        if label is not None:
+            doc.links_where, doc.links_line = label, None
+        elif place is not None:
+            doc.links_where, doc.links_line = place
         return None
     if not isinstance(elem, pf.Link):
         return None

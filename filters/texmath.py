@@ -21,7 +21,7 @@ Switch: metadata ``inline_display_math``: true (default) or false (every ``$$`` 
 from __future__ import annotations
 
 import panflute as pf
-from _filterlib import switch_value
+from _filterlib import inside, switch_value
 
 SWITCH = "inline_display_math"
 #: The rule looks at one paragraph at a time.
@@ -76,12 +76,7 @@ def action(elem: pf.Element, doc: pf.Doc) -> None:
 def in_metadata(elem: pf.Element) -> bool:
     """Metadata is left alone: pandoc-crossref style templates (``tableTemplate``) use
     ``$$i$$`` as placeholders, and the crossref filter reads them as display math."""
-    parent = elem.parent
-    while parent is not None:
-        if isinstance(parent, pf.MetaValue):
-            return True
-        parent = parent.parent
-    return False
+    return inside(elem, pf.MetaValue)
 
 
 def finalize(doc: pf.Doc) -> None:

@@ -18,14 +18,13 @@ from typing import Any
 
 from .diagnostics import Diagnostic, SourceText, find_in_source
 from .markers import panflute_label, src_place
+from .syntax import CROSSREF_ID, NOTE_USE
 
-_NOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 #: ``\name{`` or ``\name[``, or a bare command authors commonly write in text.
 _LITERAL_COMMAND = re.compile(
     r"\\(?:[A-Za-z]+[{\[]|(?:textbf|textit|emph|cite|ref|label|LaTeX|TeX|newline|newpage|"
     r"section|footnote|url|href|item|begin|end)\b)"
 )
-_CROSSREF = re.compile(r"(?i)(sec|fig|tbl|eq|lst):")
 _TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w-]*)")
 
 
@@ -98,7 +97,7 @@ def scan_document(
         elif isinstance(elem, pf.Str):
             if isinstance(elem.parent, pf.Cite):
                 return
-            for match in _NOTE_REF.finditer(elem.text) if "notes" in kinds else ():
+            for match in NOTE_USE.finditer(elem.text) if "notes" in kinds else ():
                 found.append(
                     places.diagnostic(
                         match.group(0),
@@ -117,7 +116,7 @@ def scan_document(
                 )
         elif isinstance(elem, pf.Cite) and not bibliography and "cites" in kinds:
             for citation in elem.citations:
-                if not _CROSSREF.match(citation.id) and citation.id != "*":
+                if not CROSSREF_ID.match(citation.id) and citation.id != "*":
                     found.append(
                         places.diagnostic(
                             f"@{citation.id}",

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 
+from .syntax import NOTE_DEFINITION
+
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _DASHES = re.compile(r"^ {0,3}-{3,}[ \t]*$")
-_NOTE_DEFINITION = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
 _INLINE_MATH = re.compile(r"\\\((.+?)\\\)", re.S)
 _DISPLAY_MATH = re.compile(r"\\\[(.+?)\\\]", re.S)
@@ -69,7 +70,7 @@ def fix_source(text: str, flavour: str) -> str:
             and _DASHES.match(line)
             and (index == 0 or not lines[index - 1].strip())
             and index + 1 < len(lines)
-            and _NOTE_DEFINITION.match(lines[index + 1])
+            and NOTE_DEFINITION.match(lines[index + 1])
         ):
             lines[index] = "* * *"
     if flavour != "pandoc" and ("\\(" in text or "\\[" in text):
@@ -100,7 +101,7 @@ def duplicate_notes(text: str) -> list[tuple[str, int, int]]:
     first: dict[str, int] = {}
     found: list[tuple[str, int, int]] = []
     for index, line in enumerate(lines):
-        match = _NOTE_DEFINITION.match(line)
+        match = NOTE_DEFINITION.match(line)
         if match and index not in code:
             key = match.group(1)
             if key in first:
