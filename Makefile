@@ -14,8 +14,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # download, 140 MB installed, about 20 s.
 APT_PACKAGES := texlive-xetex texlive-luatex texlive-latex-recommended texlive-latex-extra \
                 texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils qpdf \
-                texlive-binaries fonts-noto-core fonts-noto-cjk fonts-symbola
-TEX_PROGRAMS := latexmk xelatex pdflatex lualatex pdftotext
+                texlive-binaries librsvg2-bin fonts-noto-core fonts-noto-cjk fonts-symbola
+TEX_PROGRAMS := latexmk xelatex pdflatex lualatex pdftotext rsvg-convert
 # One file of each font package: when one is missing, the install step runs.
 FONT_FILES   := /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf \
                 /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc \

@@ -93,3 +93,30 @@ def text_inlines(text: str) -> list[pf.Inline]:
             out.append(pf.Space())
         out.append(pf.Str(word))
     return out
+
+
+#: bookbuild's source marker, the LaTeX comment before each top-level block
+#: (``% bookbuild:src book/ml-jobs.md:262``); its ``markers`` module writes it.
+SRC_MARK = "% bookbuild:src "
+
+
+def source_place(block: pf.Element) -> tuple[str, int | None] | None:
+    """(chapter file, line) a bookbuild source marker names, else None: a filter that meets
+    one knows where in the author's file the block after it starts."""
+    if not (isinstance(block, pf.RawBlock) and block.format == "latex"):
+        return None
+    if not block.text.startswith(SRC_MARK):
+        return None
+    file, _, line = block.text[len(SRC_MARK) :].rpartition(":")
+    return file, int(line) if line.isdigit() else None
+
+
+def inside(elem: pf.Element, *kinds: type) -> bool:
+    """Whether an element sits (at any depth) within one of ``kinds`` (e.g. a Figure, or
+    pf.MetaValue: in the metadata)."""
+    parent = elem.parent
+    while parent is not None:
+        if isinstance(parent, kinds):
+            return True
+        parent = parent.parent
+    return False

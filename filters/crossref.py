@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import panflute as pf
-from _filterlib import add_header_includes, chapter_label, roman, warn
+from _filterlib import add_header_includes, chapter_label, inside, roman, warn
 
 #: Label prefixes and the object kind they name.
 KINDS = ("sec", "fig", "tbl", "eq")
@@ -414,17 +414,8 @@ def _collect_raw(elem: pf.RawBlock, state: State) -> None:
         state.counters.headings = [0] * 6
 
 
-def _inside_figure(elem: pf.Element) -> bool:
-    parent = elem.parent
-    while parent is not None:
-        if isinstance(parent, pf.Figure):
-            return True
-        parent = parent.parent
-    return False
-
-
 def _collect_figure(elem: pf.Figure, doc: pf.Doc, state: State) -> None:
-    if _inside_figure(elem):  # a subfigure: LaTeX counts it as (a), (b), not as a figure
+    if inside(elem, pf.Figure):  # a subfigure: LaTeX counts it as (a), (b), not as a figure
         if elem.identifier.startswith("fig:"):
             _warn_here(doc, state, f"subfigure label {elem.identifier} is not supported")
         return

@@ -107,14 +107,29 @@ def test_missing_image_is_caught_before_latex(book: Path) -> None:
 
 
 def test_image_in_an_unsupported_format(book: Path) -> None:
+    (book / "chart.eps").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n")
+    append(book, "two.md", "\n![A chart](chart.eps)\n")
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 1
+    assert err.splitlines() == [
+        "minimal/two.md:5: error: image 'chart.eps' is a .eps file, which xelatex cannot include",
+        "     5 | ![A chart](chart.eps)",
+        "  hint: convert it to PNG, JPEG or PDF",
+    ]
+
+
+def test_an_image_that_cannot_be_converted(book: Path) -> None:
+    # BMP is converted to PNG (bookbuild.images); a damaged one is an error at its line
     (book / "chart.bmp").write_bytes(b"BM" + bytes(60))
     append(book, "two.md", "\n![A chart](chart.bmp)\n")
     code, _, err = run("pdf", "--book", "minimal", "-q")
     assert code == 1
-    assert err.splitlines() == [
-        "minimal/two.md:5: error: image 'chart.bmp' is a .bmp file, which xelatex cannot include",
+    assert err.splitlines()[0].startswith(
+        "minimal/two.md:5: error: image 'chart.bmp' cannot be converted: Pillow cannot read it"
+    )
+    assert err.splitlines()[1:] == [
         "     5 | ![A chart](chart.bmp)",
-        "  hint: convert it to PNG, JPEG or PDF",
+        "  hint: the file may be damaged: open it and save it as PNG or JPEG",
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import panflute as pf
 import pytest
-from _filterlib import chapter_label
+from _filterlib import chapter_label, source_place
 
 from bookbuild import markers
 
@@ -67,3 +67,11 @@ def test_the_crossref_filter_numbers_kinds_bookbuild_knows() -> None:
     for kind in crossref.KINDS:
         assert crossref.REF_ID.match(f"{kind.capitalize()}:x")
         assert crossref.LABEL_ID.match(f"{kind}:x")
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_the_filters_read_the_source_marker_bookbuild_writes(label: str) -> None:
+    block = pf.RawBlock(markers.src_marker(label, 262), format="latex")
+    assert source_place(block) == (label, 262) == markers.src_place(block.text)
+    assert source_place(pf.RawBlock(markers.tex_mark(label), format="latex")) is None
+    assert source_place(pf.RawBlock(markers.src_marker(label, 1), format="html")) is None

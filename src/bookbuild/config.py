@@ -70,6 +70,28 @@ BUILD: dict[str, Option] = {
         [],
         "LaTeX files (relative to book.yaml) added to the preamble, in order.",
     ),
+    "markdown": Option(
+        (str,),
+        "pandoc",
+        "Markdown flavour of the chapters: pandoc, gfm (GitHub/GitBook) or commonmark "
+        "(CommonMark with extensions, as mdBook); a chapter entry {file: x.md, markdown: gfm} "
+        "overrides it.",
+        ("pandoc", "gfm", "commonmark"),
+    ),
+    "note_scope": Option(
+        (str,),
+        "book",
+        "Footnote scope: book (a [^key] may be defined in any chapter) or chapter (each "
+        "chapter file has its own notes, as GitBook and mdBook).",
+        ("book", "chapter"),
+    ),
+    "url_display": Option(
+        (str,),
+        "footnote",
+        "How links to the web show in print: footnote (URL in a footnote), after (URL in "
+        "brackets after the text) or none.",
+        ("footnote", "after", "none"),
+    ),
 }
 
 #: Metadata keys whose type bookbuild checks; any other metadata key passes through to pandoc.
@@ -114,6 +136,7 @@ class Chapter:
     path: Path  # absolute
     name: str  # as written in book.yaml
     line: int  # line of the entry in book.yaml
+    markdown: str | None = None  # the chapter's own Markdown flavour (None: the book's)
 
     @property
     def stem(self) -> str:
@@ -137,6 +160,7 @@ class BookConfig:
     bibliography: list[Path] = field(default_factory=list)
     markdown: str = "pandoc"  # build.markdown: pandoc, gfm or commonmark
     note_scope: str = "book"  # build.note_scope: book or chapter
+    url_display: str = "footnote"  # build.url_display: footnote, after or none
     layout: Any = None  # a layout book's tree (bookbuild.layouts.shape.Plan), else None
 
     @property
@@ -292,6 +316,11 @@ def _check_chapters(entries: list[Any], book_dir: Path, problems: _Problems) -> 
     for index, entry in enumerate(entries):
         key_path = ("chapters", index)
         line = problems.lines.get(key_path, 1)
+        flavour: str | None = None
+        if isinstance(entry, dict):  # {file: x.md, markdown: gfm}
+            entry, flavour = _chapter_mapping(entry, key_path, problems)
+            if entry is None:
+                continue
         if not isinstance(entry, str) or not entry.strip():
             problems.add(key_path, f"chapter entry {entry!r} is not a file name")
             continue
@@ -316,10 +345,34 @@ def _check_chapters(entries: list[Any], book_dir: Path, problems: _Problems) -> 
             )
             continue
         seen[resolved] = line
-        chapters.append(Chapter(path=candidate.absolute(), name=entry, line=line))
+        chapters.append(Chapter(path=candidate.absolute(), name=entry, line=line, markdown=flavour))
     if not entries:
         problems.add(("chapters",), "'chapters': the list is empty; name at least one chapter file")
     return chapters
+
+
+def _chapter_mapping(
+    entry: dict[str, Any], key_path: tuple[Any, ...], problems: _Problems
+) -> tuple[str | None, str | None]:
+    """A chapter entry written as a mapping: ``{file: x.md, markdown: gfm}``."""
+    unknown = [k for k in entry if k not in ("file", "markdown")]
+    for key in unknown:
+        problems.add(
+            (*key_path, key),
+            f"chapter entry: unknown key '{key}'{did_you_mean(str(key), ['file', 'markdown'])}",
+        )
+    flavour = entry.get("markdown")
+    choices = BUILD["markdown"].choices or ()
+    if flavour is not None and flavour not in choices:
+        problems.add(
+            (*key_path, "markdown"),
+            f"chapter entry: markdown {flavour!r} is not one of {', '.join(choices)}",
+        )
+        flavour = None
+    if "file" not in entry:
+        problems.add(key_path, "chapter entry: mapping without 'file'")
+        return None, None
+    return entry["file"], flavour
 
 
 def _packaged_style(style: str) -> Path | None:
@@ -450,6 +503,9 @@ def config_from_yaml(config_path: Path, data: Any, lines: dict[tuple[Any, ...], 
         preamble=preamble,
         csl_path=csl_path,
         bibliography=bibliography,
+        markdown=build["markdown"],
+        note_scope=build["note_scope"],
+        url_display=build["url_display"],
     )
 
 

@@ -38,7 +38,19 @@ from .markers import src_place
 from .pandoc import point_panflute_at_pandoc
 
 #: Filters a book gets when book.yaml does not list its own, in the order they run.
-DEFAULT_FILTERS = ("parts", "footnotes", "deflists", "callouts", "crossref")
+DEFAULT_FILTERS = (
+    "html",
+    "texmath",
+    "links",
+    "parts",
+    "footnotes",
+    "index",
+    "glossary",
+    "deflists",
+    "callouts",
+    "crossref",
+    "exercises",
+)
 
 
 def builtin_filters_dir() -> Path:

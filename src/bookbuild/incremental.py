@@ -39,9 +39,12 @@ from .paths import display_path
 from .pipeline import typeset
 from .stages.assemble import ChapterText
 from .stages.read import (
+    ChapterReadError,
+    chapter_reader,
     chapter_warnings,
     explicit_ids,
     header_ids,
+    located_read_error,
     make_ids_unique,
     parse_texts,
     shaped_blocks,
@@ -201,7 +204,7 @@ def record_full_build(
     """Keep what a later chapter rebuild needs from this full build (nothing when the .tex
     cannot be cut at the chapter markers)."""
     labels = [c.label for c in chapters]
-    texts, lent = texts_as_read(chapters)
+    texts, lent = texts_as_read(chapters, config)
     split = split_tex(tex, labels)
     per_chapter = split_blocks(data["blocks"], labels)
     if split is None or len(per_chapter) != len(labels) or len(ids) != len(labels):
@@ -344,7 +347,11 @@ def _chapter_alone(context: _Context, index: int, chapter: ChapterText) -> _Chap
     labels as the filters' context."""
     state = context.state
     entries = state["chapters"]
-    entry = parse_texts([chapter.text], context.cache)[0]
+    reader = chapter_reader(context.config, chapter)
+    try:
+        entry = parse_texts([chapter.text], context.cache, readers=[reader])[0]
+    except ChapterReadError as exc:
+        raise located_read_error(chapter, exc.message) from None
     blocks = shaped_blocks(context.config, chapter, entry)  # layouts: shaped as in the book
     warnings = chapter_warnings(chapter, entry["warnings"], context.metadata, context.lent)
     if not chapter.text.strip():
@@ -359,7 +366,10 @@ def _chapter_alone(context: _Context, index: int, chapter: ChapterText) -> _Chap
     sources = {
         chapter.label: SourceText(chapter.label, chapter.text, display_path(chapter.chapter.path))
     }
-    filter_context = {}
+    # The links filter finds the other chapters' headings here (see filters/links.py).
+    filter_context: dict[str, Any] = {
+        "bookbuild_chapter_ids": {e["label"]: e["facts"]["ids"]["unique"] for e in entries}
+    }
     start = entries[index].get("crossref_start")
     if start is not None and state.get("crossref_labels") is not None:
         filter_context["bookbuild_crossref_context"] = {
@@ -448,7 +458,7 @@ def rebuild(
     if lazy:
         names = ", ".join(lazy)
         raise NotReusable(Reason.FILTER, f"filter {names} does not declare INCREMENTAL = True")
-    texts, lent = texts_as_read(chapters)
+    texts, lent = texts_as_read(chapters, config)
     if state["lent"] != sorted(lent):
         raise NotReusable(Reason.SHARED_NOTES)
     changed = changed_chapters(state, texts)

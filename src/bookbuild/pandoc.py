@@ -79,16 +79,19 @@ def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None) -> PandocRe
     return PandocResult(proc.stdout.decode("utf-8"), warnings)
 
 
-def read_markdown_json(text: str, cwd: Path | None = None) -> PandocResult:
-    """Parse Markdown (with its YAML metadata block) into pandoc's JSON."""
-    return run_pandoc(["--from", READER, "--to", "json", "--standalone"], text, cwd)
+def read_markdown_json(text: str, cwd: Path | None = None, reader: str = READER) -> PandocResult:
+    """Parse Markdown (with its YAML metadata block) into pandoc's JSON (``reader``: pandoc's
+    ``--from``, see :mod:`bookbuild.flavours`)."""
+    return run_pandoc(["--from", reader, "--to", "json", "--standalone"], text, cwd)
 
 
-def read_markdown(text: str, cwd: Path | None = None) -> tuple[Any, list[str]]:
+def read_markdown(
+    text: str, cwd: Path | None = None, reader: str = READER
+) -> tuple[Any, list[str]]:
     """Parse Markdown (with its YAML metadata block) into a panflute Doc."""
     import panflute as pf
 
-    result = read_markdown_json(text, cwd)
+    result = read_markdown_json(text, cwd, reader)
     return pf.load(io.StringIO(result.text)), result.warnings
 
 

@@ -34,7 +34,7 @@ from .pipeline import typeset
 from .progress import Progress
 from .stages.assemble import Assembled, ChapterText, assemble
 from .stages.compile import compile_pdf
-from .stages.read import read_book
+from .stages.read import header_ids, read_book
 from .stages.transform import Document, Transformed
 from .syntax import CROSSREF_ID, LABEL_DEFINITION, LABEL_REFERENCE
 
@@ -327,7 +327,11 @@ def _preview(
     document = Document(
         json.dumps(preview_document(book, chosen, config, aux)),
         assembled.sources,
-        {"bookbuild_external_labels": external},
+        {
+            "bookbuild_external_labels": external,
+            # the links filter: links into chapters left out of the preview
+            "bookbuild_chapter_ids": {i.text.label: header_ids(i.blocks) for i in infos},
+        },
     )
     modules = [load_filter(path) for path in config.filters]
     (done,) = typeset(

@@ -8,6 +8,8 @@ A case folder holds:
   args.txt       optional: extra pandoc writer arguments, one per line
   format.txt     optional: output format instead of ``latex`` (e.g. ``html``); the expected
                  file is then ``expected.<format>``
+  markdown.txt   optional: the book's Markdown flavour (``pandoc``, ``gfm``, ``commonmark``,
+                 as ``build.markdown``); the input is then read as bookbuild reads a chapter
 
 Usage: python tests/golden/run_golden.py [--regen] [CASE ...]
 Exits 1 and prints a unified diff per failing case; --regen rewrites the expected files.
@@ -26,7 +28,9 @@ sys.path.insert(0, str(REPO / "src"))
 from bookbuild.config import resolve_csl  # noqa: E402
 from bookbuild.dialects.cells import normalise_cells  # noqa: E402
 from bookbuild.filters import load_filter, resolve_filter, run_filters  # noqa: E402
-from bookbuild.pandoc import read_markdown, write_format  # noqa: E402
+from bookbuild.flavours import reader_format  # noqa: E402
+from bookbuild.pandoc import READER, read_markdown, write_format  # noqa: E402
+from bookbuild.sourcefix import fix_source  # noqa: E402
 
 DEFAULT_WRITER_ARGS = ["--wrap=none", "--top-level-division=chapter"]
 
@@ -60,8 +64,14 @@ def render_case(case: Path) -> str:
             raise SystemExit(f"{case.name}: no filter named {name!r}")
         modules.append(load_filter(path))
     fmt = case_format(case)
-    # As bookbuild reads a chapter: knitr/Quarto cells made readable, the book's folder known.
-    doc, _ = read_markdown(normalise_cells((case / "input.md").read_text()), cwd=case)
+    # As bookbuild reads a chapter: knitr/Quarto cells made readable, the source fixes of the
+    # case's Markdown flavour (markdown.txt), the book's folder known.
+    text = normalise_cells((case / "input.md").read_text())
+    flavour = (_lines(case / "markdown.txt") or [None])[0]
+    if flavour is not None:
+        text = fix_source(text, flavour)
+    reader = reader_format(flavour) if flavour is not None else READER
+    doc, _ = read_markdown(text, cwd=case, reader=reader)
     doc.metadata["bookbuild-book-dir"] = str(case)
     doc.bookbuild_warnings = []  # a case's expected warnings are not printed
     doc = run_filters(doc, modules, output_format=fmt)

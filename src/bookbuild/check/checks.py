@@ -76,37 +76,45 @@ def _strings(value: Any) -> Iterator[str]:
 
 def check_footnotes(book: Book) -> list[Diagnostic]:
     """``[^id]`` with no ``[^id]:`` definition (error); definitions never used or repeated
-    (warning). Footnotes are book-wide: the metadata may use a chapter's definitions."""
+    (warning). Footnotes are book-wide: the metadata may use a chapter's definitions; with
+    ``build.note_scope: chapter`` each chapter file has its own (the metadata still finds
+    its notes in any chapter)."""
+    per_chapter = book.config.note_scope == "chapter"
     found: list[Diagnostic] = []
-    refs: dict[str, tuple[Source, int]] = {}
-    defs: dict[str, tuple[Source, int]] = {}
+    refs: dict[tuple[str, str], tuple[Source, int]] = {}
+    defs: dict[tuple[str, str], tuple[Source, int]] = {}
     for text in _strings(book.config.metadata):
         for match in NOTE_USE.finditer(text):
             note = match.group(1)
             lines = book.metadata.lines_of(re.escape(match.group(0)))
-            refs.setdefault(note, (book.metadata, lines[0] if lines else 1))
+            refs.setdefault(("", note), (book.metadata, lines[0] if lines else 1))
     for source in book.chapters:
+        scope = source.label if per_chapter else ""
         definitions = list(NOTE_DEFINITION.finditer(source.masked))
         at_definition = {m.end() - 1 for m in definitions}  # the ':' after each [^id]
         for match in definitions:
             note, line = match.group(1), source.line_at(match.start())
-            if note in defs:
-                first, first_line = defs[note]
+            if (scope, note) in defs:
+                first, first_line = defs[(scope, note)]
                 message = (
                     f"footnote [^{note}] is defined twice (first at {first.label}:{first_line})"
                 )
-                found.append(Diagnostic("warning", message, source.label, line))
+                found.append(
+                    Diagnostic("error" if per_chapter else "warning", message, source.label, line)
+                )
             else:
-                defs[note] = (source, line)
+                defs[(scope, note)] = (source, line)
         for match in NOTE_USE.finditer(source.masked):
             if match.end() not in at_definition:
-                refs.setdefault(match.group(1), (source, source.line_at(match.start())))
-    for note, (source, line) in refs.items():
-        if note not in defs:
+                refs.setdefault((scope, match.group(1)), (source, source.line_at(match.start())))
+    defined = {note for _, note in defs}
+    used_by_metadata = {note for scope, note in refs if scope == "" and per_chapter}
+    for (scope, note), (source, line) in refs.items():
+        if (scope, note) not in defs and not (source is book.metadata and note in defined):
             message = f"footnote [^{note}] has no definition ([^{note}]: text)"
             found.append(Diagnostic("error", message, source.label, line))
-    for note, (source, line) in defs.items():
-        if note not in refs:
+    for (scope, note), (source, line) in defs.items():
+        if (scope, note) not in refs and note not in used_by_metadata:
             message = f"footnote [^{note}] is defined but never used"
             found.append(Diagnostic("warning", message, source.label, line))
     return found
@@ -157,6 +165,10 @@ def check_images(book: Book) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     book_dir = book.config.book_dir
     for source, elem in book.elements():
+        if isinstance(elem, pf.Image) and re.match(r"(?i)https?://", elem.url):
+            message = f"remote image '{elem.url}' is not downloaded: a placeholder is printed"
+            found.append(book.diagnostic(source, re.escape(elem.url), "warning", message))
+            continue
         if not isinstance(elem, pf.Image) or re.match(r"[a-zA-Z][\w+.-]*:", elem.url):
             continue
         pattern = re.escape(elem.url)
@@ -164,7 +176,7 @@ def check_images(book: Book) -> list[Diagnostic]:
         candidates = (
             [path] if path.suffix else [path, *(path.with_suffix(s) for s in _IMAGE_SUFFIXES)]
         )
-        if any(p.stem == "quarto" for p in book.config.filters):  # Quarto: from the chapter too
+        if source is not book.metadata:  # relative to the chapter's own folder (GitBook, Quarto)
             candidates.append(source.path.parent / unquote(elem.url))
         if any(p.is_file() for p in candidates):
             book.locate(source, pattern)
@@ -328,6 +340,40 @@ def check_empty_sections(book: Book) -> list[Diagnostic]:
     return found
 
 
+def check_unprinted(book: Book) -> list[Diagnostic]:
+    """Raw HTML the html filter cannot convert (or that nothing converts) and text printed
+    literally that looks like LaTeX: the warnings ``pdf`` gives (see :mod:`bookbuild.lost`).
+    Runs the book's html filter (if it has one) on a copy of the document."""
+
+    from ..diagnostics import SourceText, diagnostic_from_text
+    from ..filters import load_filter, run_filters
+    from ..lost import scan_document
+    from ..pandoc import doc_to_json, load_json
+    from ..stages.transform import mark_block_sources
+
+    kinds = frozenset({"html", "latex"})
+    html = [load_filter(path) for path in book.config.filters if path.stem == "html"]
+    if not html and not scan_document(book.doc, {}, True, kinds):
+        return []  # the usual case, without copying the document to find the lines
+    root = book.config.source_root
+    sources = {
+        s.path.relative_to(root).as_posix(): SourceText(
+            s.path.relative_to(root).as_posix(), s.text, s.label
+        )
+        for s in book.chapters
+    }
+    copy = load_json(doc_to_json(book.doc))
+    mark_block_sources(copy, sources)
+    copy.bookbuild_warnings = []
+    if html:
+        copy = run_filters(copy, html)
+    found = [diagnostic_from_text(w) for w in copy.bookbuild_warnings]
+    for diagnostic in found:  # a filter names a chapter by its marker label
+        if diagnostic.file in sources:
+            diagnostic.file = sources[diagnostic.file].display
+    return found + scan_document(copy, sources, True, kinds)
+
+
 CHECKS: tuple[Callable[[Book], list[Diagnostic]], ...] = (
     check_citations,
     check_footnotes,
@@ -339,4 +385,5 @@ CHECKS: tuple[Callable[[Book], list[Diagnostic]], ...] = (
     check_empty_sections,
     check_glyphs,  # characters no font has (issue 14)
     check_index_entries,  # check/index.py
+    check_unprinted,
 )

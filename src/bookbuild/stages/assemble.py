@@ -110,6 +110,8 @@ _LiteralDumper.add_representer(str, _str_representer)
 def document_metadata(config: BookConfig) -> dict[str, Any]:
     """The metadata block of the assembled document: book metadata + preamble files."""
     metadata = dict(config.metadata)
+    if config.url_display != "footnote":  # build.url_display, for the links filter
+        metadata.setdefault("url_display", config.url_display)
     preamble = [
         "```{=latex}\n" + path.read_text(encoding="utf-8").rstrip("\n") + "\n```\n"
         for path in config.preamble

@@ -27,11 +27,14 @@ from typing import Any
 from ..cache import Cache, digest
 from ..config import BookConfig
 from ..diagnostics import Diagnostic
+from ..errors import BookbuildError, PandocError
 from ..fingerprint import tool_fingerprint
+from ..flavours import reader_format
 from ..layouts.shape import shape_chapter
 from ..markers import marker_block
 from ..pandoc import READER, pandoc_path, read_markdown_json, run_pandoc
 from ..paths import display_path
+from ..sourcefix import duplicate_notes, fix_source
 from ..syntax import NOTE_DEFINITION, NOTE_USE
 from .assemble import ChapterText, document_metadata, metadata_block
 
@@ -73,10 +76,48 @@ def _link_label(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
-def texts_as_read(chapters: list[ChapterText]) -> tuple[list[str], set[str]]:
+def chapter_flavour(config: BookConfig | None, chapter: ChapterText) -> str:
+    """The Markdown flavour a chapter is written in: its own, else the book's."""
+    return chapter.chapter.markdown or (config.markdown if config is not None else "pandoc")
+
+
+def chapter_reader(config: BookConfig | None, chapter: ChapterText) -> str:
+    """pandoc's ``--from`` for a chapter (see :mod:`bookbuild.flavours`)."""
+    return reader_format(chapter_flavour(config, chapter))
+
+
+def check_note_scope(config: BookConfig | None, chapters: list[ChapterText]) -> None:
+    """With ``note_scope: chapter``, a footnote defined twice in one chapter is an error
+    naming both lines (pandoc would silently keep one)."""
+    if config is None or config.note_scope != "chapter":
+        return
+    problems = [
+        Diagnostic(
+            "error",
+            f"footnote [^{key}] is defined twice in this chapter (first on line {first})",
+            display_path(chapter.chapter.path),
+            again,
+        )
+        for chapter in chapters
+        for key, first, again in duplicate_notes(chapter.text)
+    ]
+    if problems:
+        raise BookbuildError(problems[0].message, diagnostics=problems)
+
+
+def texts_as_read(
+    chapters: list[ChapterText], config: BookConfig | None = None
+) -> tuple[list[str], set[str]]:
     """Each chapter's text as pandoc reads it: with the footnote and reference-link
     definitions it uses but does not hold, taken from the first chapter that holds them.
-    Also the keys of the notes lent that way (their chapter must not call them unused)."""
+    Also the keys of the notes lent that way (their chapter must not call them unused).
+    With ``note_scope: chapter`` footnotes are not lent (each file has its own).
+    Each text has had :func:`bookbuild.sourcefix.fix_source` applied."""
+    lend_notes = config is None or config.note_scope != "chapter"
+    chapters = [
+        ChapterText(c.chapter, c.label, fix_source(c.text, chapter_flavour(config, c)))
+        for c in chapters
+    ]
     notes: list[dict[str, str]] = []
     links: list[dict[str, str]] = []
     first_note: dict[str, str] = {}
@@ -104,6 +145,8 @@ def texts_as_read(chapters: list[ChapterText]) -> tuple[list[str], set[str]]:
             for label in dict.fromkeys(_link_label(m) for m in _BRACKETED.findall(chapter.text))
             if label not in own_links
         ]
+        if not lend_notes:
+            used_notes = []
         borrowed = [first_note[k] for k in used_notes if k in first_note]
         borrowed += [first_link[label] for label in used_links if label in first_link]
         lent.update(k for k in used_notes if k in first_note)
@@ -136,30 +179,64 @@ _BATCH_READER = Path(__file__).with_name("chapters.lua")
 _SEPARATOR = "\n\0BOOKBUILD-CHAPTER\0\n"
 
 
-def _cache_key(text: str, tool: str) -> str:
-    return digest("read-v1", tool, READER, text)
+def _cache_key(text: str, tool: str, reader: str = READER) -> str:
+    return digest("read-v1", tool, reader, text)
 
 
-def _read_one(text: str) -> dict[str, Any]:
-    result = read_markdown_json(text)
+class ChapterReadError(PandocError):
+    """pandoc could not read one text of :func:`parse_texts` (``index``)."""
+
+    def __init__(self, message: str, index: int):
+        super().__init__(message)
+        self.index = index
+
+
+def _read_one(text: str, reader: str = READER) -> dict[str, Any]:
+    try:
+        result = read_markdown_json(text, reader=reader)
+    except PandocError as exc:
+        return {"error": exc.diagnostics[0].message}
     return {"doc": json.loads(result.text), "warnings": result.warnings}
 
 
-def _read_batch(texts: list[str]) -> list[dict[str, Any]]:
+_YAML_AT = re.compile(r"YAML metadata at .*?\(line (\d+), column \d+\)")
+_YAML_INNER = re.compile(r"YAML parse exception at line (\d+), column \d+,?\s*(.*)", re.S)
+
+
+def located_read_error(chapter: ChapterText, message: str) -> PandocError:
+    """pandoc's error on reading a chapter, at the chapter file and line (a YAML metadata
+    block's error at the line inside the block)."""
+    block = _YAML_AT.search(message)
+    inner = _YAML_INNER.search(message)
+    line = None
+    if block:
+        line = int(block.group(1)) + (int(inner.group(1)) if inner else 0)
+        what = inner.group(2).strip() if inner else message
+        message = f"YAML metadata block (line {block.group(1)}): {what}"
+    shown = display_path(chapter.chapter.path)
+    return PandocError(message, diagnostics=[Diagnostic("error", message, shown, line)])
+
+
+def _read_batch(texts: list[str], reader: str = READER) -> list[dict[str, Any]]:
     """Several chapters in one pandoc run, each parsed alone (see chapters.lua). Chapters a
     warning points at are read again alone, so each warning names its chapter."""
-    result = run_pandoc(["--from", str(_BATCH_READER), "--to", "json"], _SEPARATOR.join(texts))
+    try:
+        result = run_pandoc(
+            ["--from", str(_BATCH_READER), "--to", "json"], _SEPARATOR.join([reader, *texts])
+        )
+    except PandocError:  # one chapter's error: read each alone, so the error names it
+        return [_read_one(text, reader) for text in texts]
     book = json.loads(result.text)
     divs = book["blocks"]
     if len(divs) != len(texts):  # a chapter containing the separator: never batch it
-        return [_read_one(text) for text in texts]
+        return [_read_one(text, reader) for text in texts]
     version = book["pandoc-api-version"]
     entries = [
         {"doc": {"pandoc-api-version": version, "meta": {}, "blocks": div["c"][1]}, "warnings": []}
         for div in divs
     ]
     for index in _warned_chapters(result.warnings, texts):
-        entries[index] = _read_one(texts[index])
+        entries[index] = _read_one(texts[index], reader)
     return entries
 
 
@@ -179,13 +256,18 @@ def _warned_chapters(warnings: list[str], texts: list[str]) -> set[int]:
 
 
 def parse_texts(
-    texts: list[str], cache: Cache | None, batches: bool = True
+    texts: list[str],
+    cache: Cache | None,
+    batches: bool = True,
+    readers: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """pandoc's JSON (and warnings) for each Markdown text: from the cache, else read with
     both cores busy: one run per text when few are missing, batches when many are (not for
-    texts whose metadata matters: a batch keeps only the blocks)."""
+    texts whose metadata matters: a batch keeps only the blocks). ``readers``: pandoc's
+    ``--from`` for each text (default: pandoc's Markdown)."""
     tool = tool_fingerprint(pandoc_path())
-    keys = [_cache_key(text, tool) for text in texts]
+    formats = readers if readers is not None else [READER] * len(texts)
+    keys = [_cache_key(text, tool, fmt) for text, fmt in zip(texts, formats, strict=True)]
     entries: list[dict[str, Any] | None] = []
     for key in keys:
         hit = cache.get("read", key) if cache is not None else None
@@ -198,13 +280,22 @@ def parse_texts(
     if missing:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             if len(missing) < BATCH_FROM or not batches:
-                fresh = list(pool.map(lambda i: _read_one(texts[i]), missing))
+                fresh = list(pool.map(lambda i: _read_one(texts[i], formats[i]), missing))
             else:
                 size = -(-len(missing) // workers)
-                groups = [missing[n : n + size] for n in range(0, len(missing), size)]
-                results = pool.map(lambda g: _read_batch([texts[i] for i in g]), groups)
-                fresh = [entry for batch in results for entry in batch]
+                groups: list[list[int]] = []
+                for fmt in dict.fromkeys(formats[i] for i in missing):  # one reader a batch
+                    same = [i for i in missing if formats[i] == fmt]
+                    groups += [same[n : n + size] for n in range(0, len(same), size)]
+                results = pool.map(
+                    lambda g: _read_batch([texts[i] for i in g], formats[g[0]]), groups
+                )
+                order = [i for g in groups for i in g]
+                by_index = dict(zip(order, [e for batch in results for e in batch], strict=True))
+                fresh = [by_index[i] for i in missing]
         for index, entry in zip(missing, fresh, strict=True):
+            if "error" in entry:
+                raise ChapterReadError(entry["error"], index)
             entries[index] = entry
             if cache is not None:
                 cache.put("read", keys[index], json.dumps(entry))
@@ -294,8 +385,13 @@ def read_book(
     """
     metadata = metadata_markdown(config, chapters)
     meta_entry = parse_texts([metadata], cache, batches=False)[0]
-    texts, lent = texts_as_read(chapters)
-    chapter_entries = parse_texts(texts, cache)
+    check_note_scope(config, chapters)
+    texts, lent = texts_as_read(chapters, config)
+    readers = [chapter_reader(config, c) for c in chapters]
+    try:
+        chapter_entries = parse_texts(texts, cache, readers=readers)
+    except ChapterReadError as exc:
+        raise located_read_error(chapters[exc.index], exc.message) from None
     warnings = [Diagnostic("warning", clean_warning(w)) for w in meta_entry["warnings"]]
     per_chapter: list[tuple[set[str], list[Any]]] = []
     for chapter, entry in zip(chapters, chapter_entries, strict=True):

@@ -17,10 +17,12 @@ from typing import Any
 
 from ..chapter_bibliography import apply_chapter_bibliography
 from ..config import ENGINES, BookConfig
-from ..diagnostics import Diagnostic, SourceText, diagnostic_from_text, find_in_source
+from ..diagnostics import Diagnostic, SourceText, diagnostic_from_text
 from ..errors import BookbuildError
 from ..filters import filterlib, load_filter, run_filters
 from ..fonts import setup_fonts
+from ..images import RASTER, VECTOR, prepare_images, source_place
+from ..lost import scan_document
 from ..markers import panflute_label, src_marker, tex_mark
 from ..pandoc import doc_to_json, load_json
 from ..print_edition import apply_print_edition
@@ -53,8 +55,9 @@ class Transformed:
 
 
 def transform(document: Document, config: BookConfig, modules: list[Any]) -> Transformed:
-    """Source markers, the filters, the image check, the finished metadata and the .tex
-    chapter marks; a missing or unusable image is an error here, before LaTeX runs."""
+    """Source markers, the filters, the images (converted, checked), the scan for what
+    would print raw, the finished metadata and the .tex chapter marks; a missing or
+    unusable image is an error here, before LaTeX runs."""
     doc = load_json(document.text)
     mark_block_sources(doc, document.sources)
     for name, value in document.context.items():
@@ -62,9 +65,15 @@ def transform(document: Document, config: BookConfig, modules: list[Any]) -> Tra
     doc = apply_filters(doc, config, "latex", modules)
     setup_fonts(doc, config)  # fonts for every character (issue 14); warns on the doc
     warnings = [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
-    errors = image_errors(doc, config, document.sources)
+    # SVG, GIF … converted, remote images as placeholders (bookbuild.images)
+    problems = prepare_images(doc, config, document.sources)
+    warnings += [d for d in problems if d.severity == "warning"]
+    errors = [d for d in problems if d.severity == "error"]
+    errors += image_errors(doc, config, document.sources)
     if errors:
         raise BookbuildError(errors[0].message, diagnostics=errors)
+    # What LaTeX would print raw or drop, as `bookbuild check` finds it (bookbuild.lost)
+    warnings += scan_document(doc, document.sources, has_bibliography(config))
     export = getattr(doc, "crossref_export", None)
     finish_metadata(doc, config)
     insert_tex_marks(doc)
@@ -149,17 +158,13 @@ def number_front_matter_in_roman(doc: Any) -> None:
 
 #: Image formats each engine includes without shell escape.
 IMAGE_FORMATS = {engine: {".pdf", ".png", ".jpg", ".jpeg"} for engine in ENGINES}
+#: Formats bookbuild.images converts (an image left in one failed: it said why).
+CONVERTED = VECTOR | RASTER
 
 
-def _source_place(
-    sources: dict[str, SourceText], needle: str
-) -> tuple[str | None, int | None, str | None]:
-    for source in sources.values():
-        if source.label.endswith(".md"):
-            line = find_in_source(source.lines, needle, 1, None)
-            if line:
-                return source.display, line, source.lines[line - 1]
-    return None, None, None
+def has_bibliography(config: BookConfig) -> bool:
+    """A bibliography file or ``references:`` in the metadata: citations have somewhere to go."""
+    return bool(config.bibliography or config.metadata.get("references"))
 
 
 def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -> list[Diagnostic]:
@@ -173,7 +178,7 @@ def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -
         if not isinstance(elem, pf.Image) or "://" in elem.url or elem.url.startswith("data:"):
             return
         path = config.book_dir / elem.url
-        file, line, text = _source_place(sources, elem.url)
+        file, line, text = source_place(sources, elem.url)
         if not path.is_file() and not any(path.with_suffix(ext).is_file() for ext in formats):
             found.append(
                 Diagnostic(
@@ -185,7 +190,7 @@ def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -
                     "image paths are relative to book.yaml",
                 )
             )
-        elif path.suffix and path.suffix.lower() not in formats:
+        elif path.suffix and path.suffix.lower() not in formats | CONVERTED:
             found.append(
                 Diagnostic(
                     "error",
