@@ -10,13 +10,15 @@ The markers let filters and error messages name the chapter a block came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from .config import BookConfig, Chapter, display_path
+from .diagnostics import Diagnostic
 from .errors import BookbuildError
+from .includes import expand_includes
 
 #: A chapter larger than this is almost surely not prose (a 300-page book is ~0.5 MB in all).
 MAX_CHAPTER_BYTES = 4 * 1024 * 1024
@@ -32,6 +34,7 @@ class ChapterText:
     chapter: Chapter
     label: str  # the path shown in markers and messages, e.g. book/ml-jobs.md
     text: str
+    warnings: list[Diagnostic] = field(default_factory=list)  # from expanding its includes
 
 
 def chapter_marker(label: str) -> str:
@@ -66,7 +69,8 @@ def read_chapters(config: BookConfig) -> list[ChapterText]:
                 file=shown,
                 line=line,
             ) from None
-        texts.append(ChapterText(chapter, label, text.removeprefix("\ufeff")))
+        text, warnings = expand_includes(text.removeprefix("\ufeff"), chapter.path, config.book_dir)
+        texts.append(ChapterText(chapter, label, text, warnings))
     return texts
 
 

@@ -338,6 +338,7 @@ def make_latex(
         for c in assembled.chapters
         if not c.text.strip()
     ]
+    warnings += [w for c in assembled.chapters for w in c.warnings]  # from includes
     with progress.stage("filters", ", ".join(p.stem for p in config.filters)):
         doc = apply_filters(doc, config, "latex", modules)
     warnings += [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]

@@ -1,0 +1,154 @@
+"""Text-level includes (mdBook and Quarto), expanded before pandoc reads a chapter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bookbuild.includes import MAX_DEPTH, IncludeError, expand, expand_includes
+
+MAIN_RS = """\
+use std::io;
+
+// ANCHOR: here
+fn main() {
+    println!("Guess the number!");
+    // ANCHOR: input
+    let mut guess = String::new();
+    // ANCHOR_END: input
+}
+// ANCHOR_END: here
+
+fn helper() {}
+"""
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    root = tmp_path / "book"
+    (root / "listings" / "ch02" / "src").mkdir(parents=True)
+    (root / "listings" / "ch02" / "src" / "main.rs").write_text(MAIN_RS, encoding="utf-8")
+    (root / "guide").mkdir()
+    return root
+
+
+def chapter(book: Path, text: str, name: str = "guide/ch02.md") -> tuple[str, list]:
+    path = book / name
+    path.write_text(text, encoding="utf-8")
+    return expand_includes(text, path, book)
+
+
+def test_whole_file_without_anchor_lines(book: Path) -> None:
+    text, warnings = chapter(book, "```rust\n{{#include ../listings/ch02/src/main.rs}}\n```\n")
+    assert "use std::io;" in text and "fn helper() {}" in text
+    assert "ANCHOR" not in text and "{{#" not in text
+    assert text.startswith("```rust\nuse std::io;\n") and text.endswith("fn helper() {}\n```\n")
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "first", "last"),
+    [
+        (":4", "fn main() {", "fn main() {"),
+        (":4:5", "fn main() {", '    println!("Guess the number!");'),
+        (":11:", "", "fn helper() {}"),
+        ("::2", "use std::io;", ""),
+    ],
+)
+def test_line_ranges(book: Path, spec: str, first: str, last: str) -> None:
+    text, _ = chapter(book, f"{{{{#include ../listings/ch02/src/main.rs{spec}}}}}")
+    lines = text.split("\n")
+    assert lines[0] == first and lines[-1] == last
+    expected = MAIN_RS.rstrip("\n").split("\n")
+    assert all(line in expected for line in lines)
+
+
+def test_anchor_and_nested_anchor_markers_removed(book: Path) -> None:
+    text, _ = chapter(book, "{{#include ../listings/ch02/src/main.rs:here}}")
+    assert text.split("\n") == [
+        "fn main() {",
+        '    println!("Guess the number!");',
+        "    let mut guess = String::new();",
+        "}",
+    ]
+    inner, _ = chapter(book, "{{#include ../listings/ch02/src/main.rs:input}}")
+    assert inner == "    let mut guess = String::new();"
+
+
+def test_rustdoc_include_hides_the_rest(book: Path) -> None:
+    text, _ = chapter(book, "{{#rustdoc_include ../listings/ch02/src/main.rs:input}}")
+    lines = text.split("\n")
+    assert "    let mut guess = String::new();" in lines
+    assert "# use std::io;" in lines and "# fn helper() {}" in lines and "#" in lines
+    assert not any("ANCHOR" in line for line in lines)
+
+
+def test_quarto_include_and_escape(book: Path) -> None:
+    (book / "guide" / "_note.md").write_text("A *shared* note.\n", encoding="utf-8")
+    text, _ = chapter(book, 'Before.\n\n{{< include _note.md >}}\n\nWrite \\{{#include x.rs}} to include.\n')
+    assert "A *shared* note." in text and "{{<" not in text
+    assert "Write {{#include x.rs}} to include." in text
+
+
+def test_recursive_paths_relative_to_includer_and_origins(book: Path) -> None:
+    (book / "guide" / "parts").mkdir()
+    (book / "guide" / "parts" / "a.md").write_text(
+        "Part A.\n\n{{< include ../../listings/ch02/src/main.rs >}}\n", encoding="utf-8"
+    )
+    path = book / "guide" / "ch.md"
+    source = "# Title\n\n{{< include parts/a.md >}}\n\nAfter.\n"
+    result = expand(source, path, book)
+    lines = result.text.split("\n")
+    assert "Part A." in lines and "use std::io;" in lines
+    after = lines.index("After.") + 1
+    assert result.source_of(after) == (path, 5)
+    assert result.source_of(lines.index("Part A.") + 1) == (book / "guide" / "parts" / "a.md", 1)
+    assert result.source_of(lines.index("use std::io;") + 1)[0].name == "main.rs"
+
+
+def test_escaping_the_book_is_an_error_naming_the_line(book: Path, tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("no", encoding="utf-8")
+    with pytest.raises(IncludeError) as caught:
+        chapter(book, "Text.\n\n{{#include ../../secret.txt}}\n")
+    diagnostic = caught.value.diagnostics[0]
+    assert diagnostic.line == 3 and diagnostic.file.endswith("ch02.md")
+    assert "outside the book directory" in diagnostic.message
+
+
+def test_missing_file_did_you_mean(book: Path) -> None:
+    with pytest.raises(IncludeError) as caught:
+        chapter(book, "x\n```rust\n{{#include ../listings/ch02/src/mian.rs:here}}\n```\n")
+    diagnostic = caught.value.diagnostics[0]
+    assert diagnostic.line == 3
+    assert "not found" in diagnostic.message
+    assert "did you mean '../listings/ch02/src/main.rs'" in diagnostic.message
+
+
+def test_unknown_anchor_did_you_mean(book: Path) -> None:
+    with pytest.raises(IncludeError, match="did you mean 'here'"):
+        chapter(book, "{{#include ../listings/ch02/src/main.rs:hree}}")
+
+
+def test_range_past_the_end_warns(book: Path) -> None:
+    text, warnings = chapter(book, "{{#include ../listings/ch02/src/main.rs:12:40}}")
+    assert text == "fn helper() {}"
+    assert len(warnings) == 1 and warnings[0].line == 1 and "only 12 lines" in warnings[0].message
+    with pytest.raises(IncludeError, match="only 12 lines"):
+        chapter(book, "{{#include ../listings/ch02/src/main.rs:30}}")
+
+
+def test_loop_and_depth(book: Path) -> None:
+    (book / "guide" / "self.md").write_text("{{< include self.md >}}\n", encoding="utf-8")
+    with pytest.raises(IncludeError, match="include loop"):
+        chapter(book, "{{< include self.md >}}\n")
+    for n in range(MAX_DEPTH + 2):
+        (book / "guide" / f"d{n}.md").write_text(f"{{{{< include d{n + 1}.md >}}}}\n", "utf-8")
+    (book / "guide" / f"d{MAX_DEPTH + 2}.md").write_text("bottom\n", encoding="utf-8")
+    with pytest.raises(IncludeError, match="nested more than"):
+        chapter(book, "{{< include d0.md >}}\n")
+
+
+def test_text_without_includes_is_untouched(book: Path) -> None:
+    source = "# Plain\n\nNo braces here.\n"
+    assert chapter(book, source) == (source, [])
