@@ -152,3 +152,19 @@ def test_loop_and_depth(book: Path) -> None:
 def test_text_without_includes_is_untouched(book: Path) -> None:
     source = "# Plain\n\nNo braces here.\n"
     assert chapter(book, source) == (source, [])
+
+
+def test_info_strings_become_one_word_outside_code_only(book: Path) -> None:
+    source = (
+        '```python title="hello world.py"\nprint(1)\n```\n\n'
+        "```rust ignore\nfn a() {}\n```\n\n"
+        "````markdown\n```python title=\"kept.py\"\n````\n\n"
+        '```{.python filename="y.py"}\nx\n```\n'
+    )
+    text, _ = chapter(book, source)
+    lines = text.split("\n")
+    assert lines[0] == "```python,title=hello%20world.py"
+    assert "```rust,ignore" in lines
+    assert '```python title="kept.py"' in lines  # inside a four-backtick block: content
+    assert '```{.python filename="y.py"}' in lines
+    assert len(lines) == len(source.split("\n"))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,9 +63,51 @@ class Expansion:
 def expand_includes(
     text: str, chapter_path: Path, book_dir: Path
 ) -> tuple[str, list[Diagnostic]]:
-    """``text`` (the chapter at ``chapter_path``) with every include expanded, and warnings."""
+    """``text`` (the chapter at ``chapter_path``) with every include expanded and its code
+    fences' info strings made readable by every pandoc reader (see :func:`normalize_fences`),
+    and the warnings on the way."""
     result = expand(text, chapter_path, book_dir)
-    return result.text, result.warnings
+    return normalize_fences(result.text), result.warnings
+
+
+_FENCE = re.compile(r"^(?P<indent>[ \t>]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_INFO_WORD = re.compile(r"""[\w.:+-]+=(?:"[^"]*"|'[^']*'|\S*)|[^\s,]+""")
+
+
+def normalize_fences(text: str) -> str:
+    """Code fences whose info string has spaces (``python title="x.py"``, ``rust ignore``)
+    rewritten as one word (``python,title=x.py``, ``rust,ignore``): pandoc's Markdown reader
+    would not see a code block at all, and its CommonMark readers would drop the title. The
+    code filter reads the words back. ``{…}`` attribute fences are left alone; line count is
+    kept."""
+    if "```" not in text and "~~~" not in text:
+        return text
+    lines = text.split("\n")
+    open_fence: str | None = None
+    for index, line in enumerate(lines):
+        match = _FENCE.match(line)
+        if not match:
+            continue
+        fence, info = match.group("fence"), match.group("info").strip()
+        if open_fence is not None:
+            if not info and fence[0] == open_fence[0] and len(fence) >= len(open_fence):
+                open_fence = None
+            continue
+        if fence[0] == "`" and "`" in info:
+            continue  # inline code, not a fence
+        open_fence = fence
+        if not info or info.startswith("{") or not re.search(r"[\s,]", info):
+            continue
+        words = []
+        for word in _INFO_WORD.findall(info):
+            key, eq, value = word.partition("=")
+            if eq:
+                value = value.strip("\"'")
+                words.append(f"{key}={quote(value, safe='/._-~')}")
+            else:
+                words.append(word)
+        lines[index] = f"{match.group('indent')}{fence}{','.join(words)}"
+    return "\n".join(lines)
 
 
 def expand(text: str, chapter_path: Path, book_dir: Path) -> Expansion:
