@@ -71,7 +71,18 @@ ALIASES = {
 }
 
 #: Info-string words that name output, not a language: printed plain.
-PLAIN = {"console", "text", "txt", "plain", "plaintext", "output", "shell-session", "none", "nohighlight", "terminal"}
+PLAIN = {
+    "console",
+    "text",
+    "txt",
+    "plain",
+    "plaintext",
+    "output",
+    "shell-session",
+    "none",
+    "nohighlight",
+    "terminal",
+}
 
 TITLE_KEYS = ("title", "filename", "file", "name")
 
@@ -105,13 +116,17 @@ GREY_STYLE: dict[str, Any] = {
 
 #: Token kinds pandoc's LaTeX writer uses (``\KeywordTok`` …).
 TOKENS = (
-    "Alert Annotation Attribute BaseN BuiltIn Char Comment CommentVar Constant ControlFlow "
-    "DataType DecVal Documentation Error Extension Float Function Import Information Keyword "
-    "Normal Operator Other Preprocessor RegionMarker SpecialChar SpecialString String Variable "
-    "VerbatimString Warning"
-).split()
+    "Alert", "Annotation", "Attribute", "BaseN", "BuiltIn", "Char", "Comment", "CommentVar",
+    "Constant", "ControlFlow", "DataType", "DecVal", "Documentation", "Error", "Extension",
+    "Float", "Function", "Import", "Information", "Keyword", "Normal", "Operator", "Other",
+    "Preprocessor", "RegionMarker", "SpecialChar", "SpecialString", "String", "Variable",
+    "VerbatimString", "Warning",
+)  # fmt: skip
 
-VERBATIM_OPTIONS = r"breaklines,breakafter={,;./_-)},breakanywhere,fontsize=\small"
+VERBATIM_OPTIONS = (
+    r"breaklines,breakafter={,;./_-)},breakanywhere,fontsize=\small,"
+    r"frame=leftline,framerule=0.6pt,framesep=3mm,rulecolor=\color{black!40}"
+)
 
 
 class CodeError(ValueError):

@@ -86,7 +86,9 @@ def test_rustdoc_include_hides_the_rest(book: Path) -> None:
 
 def test_quarto_include_and_escape(book: Path) -> None:
     (book / "guide" / "_note.md").write_text("A *shared* note.\n", encoding="utf-8")
-    text, _ = chapter(book, 'Before.\n\n{{< include _note.md >}}\n\nWrite \\{{#include x.rs}} to include.\n')
+    text, _ = chapter(
+        book, "Before.\n\n{{< include _note.md >}}\n\nWrite \\{{#include x.rs}} to include.\n"
+    )
     assert "A *shared* note." in text and "{{<" not in text
     assert "Write {{#include x.rs}} to include." in text
 
@@ -158,7 +160,7 @@ def test_info_strings_become_one_word_outside_code_only(book: Path) -> None:
     source = (
         '```python title="hello world.py"\nprint(1)\n```\n\n'
         "```rust ignore\nfn a() {}\n```\n\n"
-        "````markdown\n```python title=\"kept.py\"\n````\n\n"
+        '````markdown\n```python title="kept.py"\n````\n\n'
         '```{.python filename="y.py"}\nx\n```\n'
     )
     text, _ = chapter(book, source)

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from urllib.parse import quote
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from .config import display_path
 from .diagnostics import Diagnostic
@@ -60,9 +60,7 @@ class Expansion:
         return self.origin[line - 1] if 0 < line <= len(self.origin) else None
 
 
-def expand_includes(
-    text: str, chapter_path: Path, book_dir: Path
-) -> tuple[str, list[Diagnostic]]:
+def expand_includes(text: str, chapter_path: Path, book_dir: Path) -> tuple[str, list[Diagnostic]]:
     """``text`` (the chapter at ``chapter_path``) with every include expanded and its code
     fences' info strings made readable by every pandoc reader (see :func:`normalize_fences`),
     and the warnings on the way."""
@@ -118,7 +116,9 @@ def expand(text: str, chapter_path: Path, book_dir: Path) -> Expansion:
     out: list[str] = []
     origin: list[tuple[Path, int]] = []
     warnings: list[Diagnostic] = []
-    _expand_into(text, chapter_path, book_dir.resolve(), [chapter_path.resolve()], out, origin, warnings)
+    _expand_into(
+        text, chapter_path, book_dir.resolve(), [chapter_path.resolve()], out, origin, warnings
+    )
     return Expansion("\n".join(out), warnings, origin)
 
 
@@ -188,9 +188,7 @@ def _split_line(line: str) -> list[str | tuple[str, str]]:
     """A line cut into plain text and (kind, argument) include directives."""
     pieces: list[str | tuple[str, str]] = []
     position = 0
-    matches = sorted(
-        [*_MDBOOK.finditer(line), *_QUARTO.finditer(line)], key=lambda m: m.start()
-    )
+    matches = sorted([*_MDBOOK.finditer(line), *_QUARTO.finditer(line)], key=lambda m: m.start())
     for match in matches:
         if match.start() < position:
             continue
@@ -287,14 +285,9 @@ def _select(
     if match:
         start_text, end_text = match.group("start"), match.group("end")
         start = int(start_text) if start_text else 1
-        if end_text is None:  # ":N" is line N alone
-            end = start
-        else:
-            end = int(end_text) if end_text else len(lines)
+        end = len(lines) if end_text == "" else int(end_text) if end_text else start  # ":N": N
         if start < 1 or end < start:
-            raise IncludeError(
-                f"include '{name}:{spec}': empty line range", file=shown, line=line
-            )
+            raise IncludeError(f"include '{name}:{spec}': empty line range", file=shown, line=line)
         if start > len(lines):
             raise IncludeError(
                 f"include '{name}:{spec}': the file has only {len(lines)} lines",
@@ -335,8 +328,10 @@ def _anchored(
     if not seen:
         names = sorted({m.group("name") for t in lines for m in [_ANCHOR.search(t)] if m})
         close = difflib.get_close_matches(anchor, names, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else (
-            f"; it has {', '.join(names)}" if names else "; it has no ANCHOR: markers"
+        hint = (
+            f"; did you mean '{close[0]}'?"
+            if close
+            else (f"; it has {', '.join(names)}" if names else "; it has no ANCHOR: markers")
         )
         raise IncludeError(
             f"include '{name}:{anchor}': no anchor '{anchor}' in {name}{hint}",
