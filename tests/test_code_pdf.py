@@ -123,3 +123,24 @@ def test_a_missing_include_names_the_chapter_line(built: dict[str, Any]) -> None
         result.output
     )
     assert "did you mean '../listings/ch02/src/main.rs'?" in result.output
+
+
+def test_messages_after_an_include_name_the_line_as_written(built: dict[str, Any]) -> None:
+    chapter = built["root"] / "src" / "ch02-word-counter.md"
+    text = chapter.read_text(encoding="utf-8")
+    edited = text.replace(
+        "## Counting\n",
+        "## Counting\n\nThe count uses \\wordcountmacro{} here.\n\n[^orphan]: Never called.\n",
+    )
+    lines = edited.splitlines()
+    bad = lines.index("The count uses \\wordcountmacro{} here.") + 1
+    note = lines.index("[^orphan]: Never called.") + 1
+    chapter.write_text(edited, encoding="utf-8")
+    try:
+        result = CliRunner().invoke(cli, ["pdf", "--book", str(built["root"])])
+    finally:
+        chapter.write_text(text, encoding="utf-8")
+    assert result.exit_code == 1
+    assert f"ch02-word-counter.md:{note}: warning: Note with key 'orphan'" in result.output
+    assert f"ch02-word-counter.md:{bad}: error: Undefined control sequence" in result.output
+    assert f"{bad:>6} | The count uses \\wordcountmacro{{}} here." in result.output

@@ -170,3 +170,14 @@ def test_info_strings_become_one_word_outside_code_only(book: Path) -> None:
     assert '```python title="kept.py"' in lines  # inside a four-backtick block: content
     assert '```{.python filename="y.py"}' in lines
     assert len(lines) == len(source.split("\n"))
+
+
+def test_chapter_lines_map_included_lines_to_their_include(book: Path) -> None:
+    source = "# T\n\n```rust\n{{#include ../listings/ch02/src/main.rs:here}}\n```\n\nAfter.\n"
+    result = expand(source, book / "guide" / "ch.md", book)
+    lines = result.text.split("\n")
+    assert len(result.chapter_lines) == len(lines)
+    assert result.chapter_lines[lines.index("fn main() {")] == 4
+    assert result.chapter_lines[lines.index("}")] == 4
+    assert result.chapter_lines[lines.index("After.")] == 7
+    assert result.chapter_lines[lines.index("```rust")] == 3

@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 
 from .config import BookConfig, Chapter, display_path
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, SourceText
 from .errors import BookbuildError
-from .includes import expand_includes
+from .includes import expand
 
 #: A chapter larger than this is almost surely not prose (a 300-page book is ~0.5 MB in all).
 MAX_CHAPTER_BYTES = 4 * 1024 * 1024
@@ -33,8 +33,25 @@ class ChapterText:
 
     chapter: Chapter
     label: str  # the path shown in markers and messages, e.g. book/ml-jobs.md
-    text: str
+    text: str  # as pandoc reads it: includes expanded (see bookbuild.includes)
     warnings: list[Diagnostic] = field(default_factory=list)  # from expanding its includes
+    written: str | None = None  # the file as written, when includes changed the text
+    chapter_lines: list[int] | None = None  # per line of ``text``: the file's line
+
+    @property
+    def source(self) -> str:
+        """The chapter as the author wrote it: what messages quote and count lines in."""
+        return self.text if self.written is None else self.written
+
+    def source_text(self) -> SourceText:
+        """The chapter as messages name and quote it (lines of included text: the include's)."""
+        read, lines = (None, None) if self.written is None else (self.text, self.chapter_lines)
+        return SourceText(self.label, self.source, display_path(self.chapter.path), read, lines)
+
+    def source_line(self, line: int) -> int:
+        """The file's line for a line of ``text`` (an included line: the include's line)."""
+        lines = self.chapter_lines
+        return lines[line - 1] if lines and 0 < line <= len(lines) else line
 
 
 def chapter_marker(label: str) -> str:
@@ -69,8 +86,19 @@ def read_chapters(config: BookConfig) -> list[ChapterText]:
                 file=shown,
                 line=line,
             ) from None
-        text, warnings = expand_includes(text.removeprefix("\ufeff"), chapter.path, config.book_dir)
-        texts.append(ChapterText(chapter, label, text, warnings))
+        text = text.removeprefix("\ufeff")
+        expanded = expand(text, chapter.path, config.book_dir)  # includes, info strings
+        changed = expanded.text != text
+        texts.append(
+            ChapterText(
+                chapter,
+                label,
+                expanded.text,
+                expanded.warnings,
+                text if changed else None,
+                expanded.chapter_lines if changed else None,
+            )
+        )
     return texts
 
 

@@ -125,7 +125,7 @@ def assemble(config: BookConfig) -> Assembled:
 
 def book_sources(config: BookConfig, chapters: list[ChapterText]) -> dict[str, SourceText]:
     """Every file an error can point at: chapters, preamble, bibliography, book.yaml."""
-    sources = {c.label: SourceText(c.label, c.text, display_path(c.chapter.path)) for c in chapters}
+    sources = {c.label: c.source_text() for c in chapters}
     for path in [*config.preamble, *config.bibliography, config.config_path]:
         label = (
             path.relative_to(config.source_root).as_posix()

@@ -138,10 +138,22 @@ class SourceText:
     label: str
     text: str
     display: str
+    read: str | None = None  # the text pandoc read, when includes made it differ from ``text``
+    read_lines: list[int] | None = None  # per line of ``read``: its line in ``text``
 
     @property
     def lines(self) -> list[str]:
         return self.text.splitlines()
+
+    def probe_lines(self) -> list[str]:
+        """The lines blocks are searched in: those pandoc read."""
+        return self.lines if self.read is None else self.read.splitlines()
+
+    def line_of(self, read_line: int) -> int:
+        """The line of ``text`` for a line of what pandoc read (an included line: the line of
+        its include)."""
+        mapped = self.read_lines
+        return mapped[read_line - 1] if mapped and 0 < read_line <= len(mapped) else read_line
 
 
 def _words(text: str) -> list[str]:
@@ -188,7 +200,7 @@ def mark_block_sources(doc: Any, sources: dict[str, SourceText]) -> None:
             match = CHAPTER_MARK.match(block.text.strip())
             if match:
                 current = sources.get(match.group("label"))
-                tokens = [_words(line) for line in current.lines] if current else []
+                tokens = [_words(line) for line in current.probe_lines()] if current else []
                 cursor = 0
                 blocks.append(block)
                 continue
@@ -197,7 +209,8 @@ def mark_block_sources(doc: Any, sources: dict[str, SourceText]) -> None:
             found = _find_probe(tokens, probe, cursor)
             if found is not None:
                 cursor = found + 1
-                blocks.append(pf.RawBlock(f"{SRC_MARK}{current.label}:{found + 1}", "latex"))
+                line = current.line_of(found + 1)
+                blocks.append(pf.RawBlock(f"{SRC_MARK}{current.label}:{line}", "latex"))
         blocks.append(block)
     doc.content = blocks
 

@@ -53,7 +53,8 @@ class Expansion:
 
     text: str
     warnings: list[Diagnostic] = field(default_factory=list)
-    origin: list[tuple[Path, int]] = field(default_factory=list)  # per line, 1-based
+    origin: list[tuple[Path, int]] = field(default_factory=list)  # per line: file, line
+    chapter_lines: list[int] = field(default_factory=list)  # per line: the chapter's line
 
     def source_of(self, line: int) -> tuple[Path, int] | None:
         """The file and line that expanded line ``line`` (1-based) came from."""
@@ -65,7 +66,26 @@ def expand_includes(text: str, chapter_path: Path, book_dir: Path) -> tuple[str,
     fences' info strings made readable by every pandoc reader (see :func:`normalize_fences`),
     and the warnings on the way."""
     result = expand(text, chapter_path, book_dir)
-    return normalize_fences(result.text), result.warnings
+    return result.text, result.warnings
+
+
+def expand(text: str, chapter_path: Path, book_dir: Path) -> Expansion:
+    """Like :func:`expand_includes`, with where each line came from."""
+    if "{{" not in text:  # the common case: no includes
+        count = text.count("\n") + 1
+        return Expansion(
+            normalize_fences(text),
+            [],
+            [(chapter_path, n) for n in range(1, count + 1)],
+            list(range(1, count + 1)),
+        )
+    out: list[str] = []
+    origin: list[tuple[Path, int]] = []
+    top: list[int] = []
+    warnings: list[Diagnostic] = []
+    root = chapter_path.resolve()
+    _expand_into(text, chapter_path, book_dir.resolve(), [root], out, origin, warnings, top)
+    return Expansion(normalize_fences("\n".join(out)), warnings, origin, top)
 
 
 _FENCE = re.compile(r"^(?P<indent>[ \t>]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
@@ -108,20 +128,6 @@ def normalize_fences(text: str) -> str:
     return "\n".join(lines)
 
 
-def expand(text: str, chapter_path: Path, book_dir: Path) -> Expansion:
-    """Like :func:`expand_includes`, with the line origins."""
-    if "{{" not in text:  # the common case: no work at all
-        lines = text.split("\n")
-        return Expansion(text, [], [(chapter_path, n) for n in range(1, len(lines) + 1)])
-    out: list[str] = []
-    origin: list[tuple[Path, int]] = []
-    warnings: list[Diagnostic] = []
-    _expand_into(
-        text, chapter_path, book_dir.resolve(), [chapter_path.resolve()], out, origin, warnings
-    )
-    return Expansion("\n".join(out), warnings, origin)
-
-
 def _expand_into(
     text: str,
     path: Path,
@@ -130,9 +136,13 @@ def _expand_into(
     out: list[str],
     origin: list[tuple[Path, int]],
     warnings: list[Diagnostic],
+    top: list[int] | None = None,
 ) -> None:
-    """Append the expanded lines of ``text`` (from ``path``) to ``out``, with their origins."""
+    """Append the expanded lines of ``text`` (from ``path``) to ``out``, with their origins;
+    at the top (``top`` given), also the chapter line each one stands for."""
     for number, line in enumerate(text.split("\n"), start=1):
+        if top is not None:
+            top.extend([number - 1] * (len(out) - len(top)))  # what the line before became
         if "{{" not in line:
             out.append(line)
             origin.append((path, number))
@@ -176,6 +186,8 @@ def _expand_into(
             current, current_origin = inner[-1], inner_origin[-1]
         out.append(current)
         origin.append(current_origin)
+    if top is not None:
+        top.extend([len(text.split("\n"))] * (len(out) - len(top)))
 
 
 @dataclass

@@ -27,7 +27,7 @@ import io
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -370,9 +370,7 @@ def _filtered_chapter(
     marker = {"t": "RawBlock", "c": ["html", chapter_marker(chapter.label)]}
     data = {**context.meta_doc, "blocks": [marker, *blocks]}
     doc = pf.load(io.StringIO(json.dumps(data)))
-    sources = {
-        chapter.label: SourceText(chapter.label, chapter.text, display_path(chapter.chapter.path))
-    }
+    sources = {chapter.label: chapter.source_text()}
     mark_block_sources(doc, sources)
     start = entries[index].get("crossref_start")
     if start is not None and state.get("crossref_labels") is not None:
@@ -448,7 +446,7 @@ def _render(context: _Context, index: int, versions: list[ChapterText]) -> list[
     ):
         sources = {
             chapter.label: SourceText(
-                chapter.label, chapter.text, display_path(chapter.chapter.path)
+                chapter.label, chapter.source, display_path(chapter.chapter.path)
             )
         }
         located = [pandoc_diagnostic(w, "warning", sources) for w in writer_warnings]
@@ -498,7 +496,7 @@ def rebuild(
         context = _Context(config, cache, state, metadata, modules, lent)
     for index in changed:
         entry = entries[index]
-        new = ChapterText(chapters[index].chapter, chapters[index].label, texts[index])
+        new = replace(chapters[index], text=texts[index])  # keeps its source (includes)
         # The old text is rendered too, unless its LaTeX already came from such a render.
         versions = (
             [new] if "alone" in entry else [ChapterText(new.chapter, new.label, entry["text"]), new]
@@ -515,7 +513,7 @@ def rebuild(
         if digest(after.preamble) != old_preamble:
             raise NotReusable(f"{new.label}: it needs a different preamble")
         entry.update(text=new.text, tex=after.tex, cites=after.cites, alone=old_preamble)
-        warnings = [w for w in warnings if not _belongs(w, new)] + after.warnings
+        warnings = [w for w in warnings if not _belongs(w, new)] + after.warnings + new.warnings
     tex = state["head"] + "".join(e["tex"] for e in entries) + state["tail"]
     state["warnings"] = [w.to_json() for w in warnings]
     if changed:

@@ -256,7 +256,7 @@ def chapter_warnings(
                 "warning",
                 _AT_LINE.sub("", clean_warning(text)).replace("  ", " ").rstrip(". "),
                 display_path(chapter.chapter.path),
-                int(line.group(1)) if line else None,
+                chapter.source_line(int(line.group(1))) if line else None,
             )
         )
     return found
