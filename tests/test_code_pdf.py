@@ -144,3 +144,24 @@ def test_messages_after_an_include_name_the_line_as_written(built: dict[str, Any
     assert f"ch02-word-counter.md:{note}: warning: Note with key 'orphan'" in result.output
     assert f"ch02-word-counter.md:{bad}: error: Undefined control sequence" in result.output
     assert f"{bad:>6} | The count uses \\wordcountmacro{{}} here." in result.output
+
+
+def test_check_sees_included_text_and_written_lines(built: dict[str, Any]) -> None:
+    chapter = built["root"] / "src" / "ch02-word-counter.md"
+    text = chapter.read_text(encoding="utf-8")
+    edited = text.replace(
+        "## Counting\n",
+        "## Counting\n\nSee the note.[^nowhere]\n\n```rust\n"
+        "{{#include ../listings/ch02/src/main.rs:20:99}}\n```\n",
+    )
+    lines = edited.splitlines()
+    note = lines.index("See the note.[^nowhere]") + 1
+    include = lines.index("{{#include ../listings/ch02/src/main.rs:20:99}}") + 1
+    chapter.write_text(edited, encoding="utf-8")
+    try:
+        result = CliRunner().invoke(cli, ["check", "--book", str(built["root"])])
+    finally:
+        chapter.write_text(text, encoding="utf-8")
+    assert f"ch02-word-counter.md:{note}: error: footnote [^nowhere]" in result.output
+    assert f"ch02-word-counter.md:{include}: warning: include '../listings" in result.output
+    assert "the file has only 26 lines" in result.output

@@ -10,7 +10,7 @@ The markers let filters and error messages name the chapter a block came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -144,3 +144,16 @@ def assemble_markdown(config: BookConfig, chapters: list[ChapterText]) -> str:
         body = chapter.text if chapter.text.endswith("\n") else chapter.text + "\n"
         parts += [f"\n{chapter_marker(chapter.label)}\n\n", body]
     return "".join(parts)
+
+
+def as_written(diagnostics: list[Diagnostic], chapters: list[ChapterText]) -> list[Diagnostic]:
+    """``diagnostics`` whose lines count in the text pandoc read (includes expanded), moved to
+    the chapter lines as written, followed by the chapters' include warnings."""
+    by_file = {display_path(c.chapter.path): c for c in chapters if c.chapter_lines}
+    moved = []
+    for diagnostic in diagnostics:
+        chapter = by_file.get(diagnostic.file or "")
+        if chapter is not None and diagnostic.line:
+            diagnostic = replace(diagnostic, line=chapter.source_line(diagnostic.line))
+        moved.append(diagnostic)
+    return moved + [w for c in chapters for w in c.warnings]

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 import yaml
 
-from .assemble import chapter_marker
+from .assemble import as_written, chapter_marker, read_chapters
 from .config import BookConfig, config_path_for, display_path, load_config
 from .diagnostics import Diagnostic
 from .errors import (
@@ -517,6 +517,7 @@ def run_checks(config: BookConfig) -> list[Diagnostic]:
     for check_one in CHECKS:
         book.reset()
         diagnostics += check_one(book)
+    diagnostics = as_written(diagnostics, read_chapters(config))  # includes (lines, warnings)
     return sorted(
         diagnostics,
         key=lambda d: (order.get(d.file or "", len(order)), d.file or "", d.line or 0),
