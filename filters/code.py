@@ -16,8 +16,9 @@ long lines wrapped.
   knows before pandoc reads) are warned about, naming the chapter file and line.
 - LaTeX: highlighting macros from the ``highlight-style`` metadata (default ``bookbuild-grey``,
   a style for grey-scale print defined here; or any pandoc style name, e.g. ``monochrome``,
-  ``kate``; or a pandoc ``.theme`` JSON file next to the book); code (highlighted or not) is
-  set with fvextra so long lines wrap, with a hook arrow, instead of running off the page.
+  ``kate``; or a pandoc ``.theme`` JSON file, as a path from the working directory); code
+  (highlighted or not) is set with fvextra so long lines wrap, with a hook arrow, instead of
+  running off the page, beside a thin grey rule.
 """
 
 from __future__ import annotations
@@ -277,9 +278,8 @@ def load_style(name: str, doc: pf.Doc) -> dict[str, Any]:
     if name == DEFAULT_STYLE:
         return GREY_STYLE
     if name.endswith((".theme", ".json")):
-        base = Path(str(doc.get_metadata("bookbuild-book-dir", ".")))
         try:
-            loaded = json.loads((base / name).read_text(encoding="utf-8"))
+            loaded = json.loads(Path(name).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise CodeError(f"metadata '{SETTING}': cannot read theme '{name}': {exc}") from None
     else:

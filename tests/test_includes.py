@@ -91,6 +91,8 @@ def test_quarto_include_and_escape(book: Path) -> None:
     )
     assert "A *shared* note." in text and "{{<" not in text
     assert "Write {{#include x.rs}} to include." in text
+    shown, _ = chapter(book, "Quarto: `{{{< include _note.md >}}}`.\n")
+    assert shown == "Quarto: `{{< include _note.md >}}`.\n"
 
 
 def test_recursive_paths_relative_to_includer_and_origins(book: Path) -> None:

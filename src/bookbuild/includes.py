@@ -6,7 +6,7 @@
   (the whole file, lines outside the range hidden as rustdoc ``# `` lines),
   ``{{#playground file [attrs]}}`` (the file as a Rust code block); ``\\{{#include x}}`` is
   the escaped form and prints literally without the backslash.
-- Quarto: ``{{< include file >}}``.
+- Quarto: ``{{< include file >}}``; ``{{{< include file >}}}`` prints ``{{< include file >}}``.
 
 Paths are relative to the file holding the include, and must stay inside the book
 directory. Included files may include others (up to :data:`MAX_DEPTH` deep). Anchor marker
@@ -37,7 +37,7 @@ MAX_DEPTH = 10
 _MDBOOK = re.compile(
     r"(?P<escape>\\)?\{\{\s*#(?P<kind>include|rustdoc_include|playground)\s+(?P<arg>[^}]*?)\s*\}\}"
 )
-_QUARTO = re.compile(r"\{\{<\s*include\s+(?P<arg>[^>]*?)\s*>\}\}")
+_QUARTO = re.compile(r"(?P<qescape>\{)?\{\{<\s*include\s+(?P<arg>[^>]*?)\s*>\}\}(?(qescape)\})")
 _ANCHOR = re.compile(r"ANCHOR:\s*(?P<name>[\w-]+)")
 _ANCHOR_END = re.compile(r"ANCHOR_END:\s*(?P<name>[\w-]+)")
 _RANGE = re.compile(r"^(?P<start>\d*)(?::(?P<end>\d*))?$")
@@ -209,6 +209,8 @@ def _split_line(line: str) -> list[str | tuple[str, str]]:
             pieces.append(match.group(0)[1:])  # \{{#include x}} prints as {{#include x}}
         elif "kind" in match.groupdict():
             pieces.append((match.group("kind"), match.group("arg")))
+        elif match.group("qescape"):
+            pieces.append(match.group(0)[1:-1])  # {{{< include x >}}} prints {{< include x >}}
         else:
             pieces.append(("quarto", match.group("arg").strip("\"'")))
         position = match.end()
