@@ -183,3 +183,13 @@ def test_chapter_lines_map_included_lines_to_their_include(book: Path) -> None:
     assert result.chapter_lines[lines.index("}")] == 4
     assert result.chapter_lines[lines.index("After.")] == 7
     assert result.chapter_lines[lines.index("```rust")] == 3
+
+
+def test_playground_becomes_a_rust_block_and_rustdoc_range(book: Path) -> None:
+    text, _ = chapter(book, "{{#playground ../listings/ch02/src/main.rs editable}}\n")
+    lines = text.split("\n")
+    assert lines[0] == "```rust,editable" and lines[-2] == "```"
+    assert "fn helper() {}" in lines and "ANCHOR" not in text
+    shown, _ = chapter(book, "{{#rustdoc_include ../listings/ch02/src/main.rs:12:12}}")
+    visible = [line for line in shown.split("\n") if not line.startswith("#")]
+    assert visible == ["fn helper() {}"]
