@@ -7,6 +7,7 @@ import …`` works both ways.
 
 from __future__ import annotations
 
+import re
 import sys
 
 import panflute as pf
@@ -53,3 +54,32 @@ def warn(doc: pf.Doc, message: str, stderr_prefix: str = "") -> None:
         warnings.append(message)
     else:
         print(f"{stderr_prefix}{message}", file=sys.stderr)
+
+
+#: bookbuild's chapter marker, the HTML comment block before each chapter's blocks
+#: (``<!-- bookbuild:chapter book/ml-jobs.md -->``). bookbuild writes it (its ``markers``
+#: module, which a test holds this pattern to); a filter reads it with :func:`chapter_label`.
+CHAPTER_MARKER = re.compile(r"^<!--\s*bookbuild:chapter\s+(?P<label>.+?)\s*-->$")
+
+
+def chapter_label(block: pf.Element) -> str | None:
+    """The chapter file a bookbuild chapter marker names (``book/ml-jobs.md``), else None:
+    a filter that meets one knows which chapter the blocks after it are in."""
+    if isinstance(block, pf.RawBlock) and block.format == "html":
+        match = CHAPTER_MARKER.match(block.text.strip())
+        if match:
+            return match.group("label")
+    return None
+
+
+def roman(number: int) -> str:
+    """Upper-case Roman numeral of a positive integer."""
+    numerals = (
+        (1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+        (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"),
+    )  # fmt: skip
+    digits = []
+    for value, numeral in numerals:
+        count, number = divmod(number, value)
+        digits.append(numeral * count)
+    return "".join(digits)

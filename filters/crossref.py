@@ -38,20 +38,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import panflute as pf
-from _filterlib import add_header_includes, warn
+from _filterlib import add_header_includes, chapter_label, roman, warn
 
 #: Label prefixes and the object kind they name.
 KINDS = ("sec", "fig", "tbl", "eq")
 #: A chapter alone is numbered as in the book from ``doc.bookbuild_crossref_context``.
 INCREMENTAL = True
 #: A crossref citation id: kind, optionally capitalised, then the label's name.
-REF_ID = re.compile(r"^(sec|fig|tbl|eq|Sec|Fig|Tbl|Eq):(.+)$")
-LABEL_ID = re.compile(r"^(sec|fig|tbl|eq):.+$")
+REF_ID = re.compile(rf"^({'|'.join(k for kind in KINDS for k in (kind, kind.capitalize()))}):(.+)$")
+LABEL_ID = re.compile(rf"^({'|'.join(KINDS)}):.+$")
 #: ``{#eq:name}`` after display math, possibly followed by punctuation.
 EQ_LABEL = re.compile(r"^\{#(eq:[^\s{}]+)\}(.*)$")
 #: ``{#tbl:name}`` left in a table caption (pandoc before 3.? keeps it as text).
 TBL_LABEL = re.compile(r"^\{#(tbl:[^\s{}]+)\}$")
-CHAPTER_MARKER = re.compile(r"^<!--\s*bookbuild:chapter\s+(.+?)\s*-->$")
 RAW_TEX = ("latex", "tex")
 LATEX_FORMATS = ("latex", "beamer")
 
@@ -215,11 +214,10 @@ def _warn_here(doc: pf.Doc, state: State, message: str) -> None:
 
 def _track_marker(elem: pf.Element, state: State) -> bool:
     """Remember the chapter file named by a bookbuild chapter marker."""
-    if isinstance(elem, pf.RawBlock) and elem.format == "html":
-        found = CHAPTER_MARKER.match(elem.text.strip())
-        if found:
-            state.where = found.group(1)
-            return True
+    label = chapter_label(elem)
+    if label is not None:
+        state.where = label
+        return True
     return False
 
 
@@ -345,16 +343,6 @@ def _chapter_label(state: State, chapter: int) -> str:
     return str(chapter)
 
 
-def _roman(n: int) -> str:
-    out = ""
-    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"),
-                           (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"),
-                           (4, "IV"), (1, "I")):  # fmt: skip
-        while n >= value:
-            out, n = out + letters, n - value
-    return out
-
-
 def _define(doc: pf.Doc, state: State, label: Label) -> None:
     first = state.labels.get(label.ident)
     if first is not None:
@@ -392,7 +380,7 @@ def _collect_header(elem: pf.Header, doc: pf.Doc, state: State) -> None:
     if elem.level == 1 and "part" in elem.classes:
         c.parts += 1
         if is_sec:
-            _define(doc, state, _new_label(state, "sec", elem.identifier, _roman(c.parts), 0))
+            _define(doc, state, _new_label(state, "sec", elem.identifier, roman(c.parts), 0))
         return
     numbered = (
         state.number_sections

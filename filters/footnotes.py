@@ -16,7 +16,7 @@ Switch: metadata ``footnotes``: true (default, page footnotes), ``endnotes``, or
 from __future__ import annotations
 
 import panflute as pf
-from _filterlib import add_header_include
+from _filterlib import add_header_include, chapter_label
 
 SWITCH = "footnotes"
 #: Notes depend on their chapter alone; with endnotes, bookbuild's checks see the book-wide
@@ -36,7 +36,6 @@ SYMBOLS = (
     "\u2021\u2021",
 )
 NOTES_TITLE = "Notes"
-CHAPTER_MARKER_PREFIX = "<!-- bookbuild:chapter "
 
 #: Symbol marks (\@fnsymbol) whatever the class does with \thanks; text once at the page foot.
 PREAMBLE = r"""% bookbuild footnotes: title-page affiliation notes with symbol marks
@@ -178,7 +177,7 @@ def starts_chapter(block: pf.Block) -> bool:
     if isinstance(block, pf.Div):
         return "part" in block.classes
     if isinstance(block, pf.RawBlock):
-        return block.format == "html" and block.text.startswith(CHAPTER_MARKER_PREFIX)
+        return chapter_label(block) is not None
     return False
 
 

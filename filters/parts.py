@@ -16,13 +16,12 @@ from __future__ import annotations
 import re
 
 import panflute as pf
-from _filterlib import add_header_include, switch_value, warn
+from _filterlib import add_header_include, chapter_label, roman, switch_value, warn
 
 SWITCH = "parts"
 #: A chapter's part pages depend on that chapter alone (bookbuild may rebuild it alone).
 INCREMENTAL = True
 LATEX_FORMATS = ("latex",)
-CHAPTER_MARKER = re.compile(r"^<!--\s*bookbuild:chapter\s+(?P<path>\S+)\s*-->$")
 RAW_PART = re.compile(r"^\s*\\part(?P<star>\*)?\s*(?:\[[^\]]*\])?\s*\{")
 PAGE_BREAKS = re.compile(r"^(\s*\\(clearpage|cleardoublepage|newpage|pagebreak)\b\s*)+$")
 
@@ -78,7 +77,7 @@ def finalize(doc: pf.Doc) -> None:
     while index < len(blocks):
         block = blocks[index]
         index += 1
-        chapter_file = chapter_marker(block) or chapter_file
+        chapter_file = chapter_label(block) or chapter_file
         if not is_part_heading(block):
             result.append(block)
             continue
@@ -149,18 +148,9 @@ def is_part_heading(block: pf.Block) -> bool:
     return isinstance(block, pf.Header) and block.level == 1 and "part" in block.classes
 
 
-def chapter_marker(block: pf.Block) -> str | None:
-    """The chapter path of a ``<!-- bookbuild:chapter PATH -->`` marker, else None."""
-    if isinstance(block, pf.RawBlock) and block.format == "html":
-        match = CHAPTER_MARKER.match(block.text.strip())
-        if match:
-            return match.group("path")
-    return None
-
-
 def ends_intro(block: pf.Block) -> bool:
     """A chapter heading, another part or a chapter marker ends a part's intro."""
-    return (isinstance(block, pf.Header) and block.level == 1) or chapter_marker(block) is not None
+    return (isinstance(block, pf.Header) and block.level == 1) or chapter_label(block) is not None
 
 
 def is_invisible_raw(block: pf.Block) -> bool:
@@ -215,19 +205,6 @@ def html_part(heading: pf.Header, intro: list[pf.Block], number: int) -> list[pf
         attributes=heading.attributes,
     )
     return [new_heading, *intro]
-
-
-def roman(number: int) -> str:
-    """Upper-case Roman numeral of a positive integer."""
-    numerals = (
-        (1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-        (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"),
-    )  # fmt: skip
-    digits = []
-    for value, numeral in numerals:
-        count, number = divmod(number, value)
-        digits.append(numeral * count)
-    return "".join(digits)
 
 
 if __name__ == "__main__":

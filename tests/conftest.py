@@ -76,8 +76,10 @@ def book_in_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[st
 @pytest.fixture(scope="session")
 def built_real_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """The real book built once per test session: its PDF pages and its LaTeX."""
-    from bookbuild.build import Progress, build, work_dir
+    from bookbuild.build import build
+    from bookbuild.builddir import work_dir
     from bookbuild.config import load_config
+    from bookbuild.progress import Progress
 
     root = tmp_path_factory.mktemp("realbook")
     shutil.copytree(REPO / "book", root / "book")

@@ -170,7 +170,7 @@ def test_clean_removes_the_cache(book: Path) -> None:
 def test_batched_reads_equal_one_read_per_chapter(tmp_path: Path) -> None:
     """A cold build reads chapters in batches (one pandoc run each): same AST as one run per
     chapter, chapter by chapter (notes and ids stay within their chapter)."""
-    from bookbuild.read import _read_batch, _read_one
+    from bookbuild.stages.read import _read_batch, _read_one
 
     texts = [
         "A note[^a] here.\n\n[^a]: one\n\n# Questions\n",
@@ -183,14 +183,14 @@ def test_batched_reads_equal_one_read_per_chapter(tmp_path: Path) -> None:
 
 
 def test_a_batch_with_warnings_is_read_one_by_one_to_name_the_chapter(tmp_path: Path) -> None:
-    from bookbuild.read import _read_batch
+    from bookbuild.stages.read import _read_batch
 
     entries = _read_batch(["Fine.\n", "Unused.\n\n[^x]: never used\n", "Fine too.\n"])
     assert [len(e["warnings"]) for e in entries] == [0, 1, 0]
 
 
 def test_a_note_warning_points_at_the_chapter_defining_the_note() -> None:
-    from bookbuild.read import _warned_chapters
+    from bookbuild.stages.read import _warned_chapters
 
     warning = "[WARNING] Note with key 'sl' defined at line 2 column 1 but not used."
     assert _warned_chapters([warning], ["slightly off", "[^sl]: Sparse Labs"]) == {1}

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from bookbuild.check import check, check_empty_sections, check_raw_latex, load_book
+from bookbuild.check.locate import Source, cite_pattern, mask
 from bookbuild.cli import cli
 from bookbuild.config import load_config
 from bookbuild.diagnostics import Diagnostic
-from bookbuild.locate import Source, cite_pattern, mask
 
 from .conftest import REPO, SEED
 
@@ -387,8 +387,7 @@ def test_check_never_runs_latex(
     def no_engine(*args: object, **kwargs: object) -> None:
         raise AssertionError("check ran the LaTeX engine")
 
-    monkeypatch.setattr("bookbuild.engine.run_engine", no_engine)
-    monkeypatch.setattr("bookbuild.build.run_engine", no_engine)
+    monkeypatch.setattr("bookbuild.stages.compile.run_engine", no_engine)
     pandoc_dir = Path(shutil.which("pandoc") or "/usr/bin/pandoc").parent  # pypandoc-binary's
     path = f"{fake_bin}:{pandoc_dir}:/usr/bin:/bin"  # the fake engines come first
     code, out = run("--book", str(real_book), env={"PATH": path})

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bookbuild.build import work_dir
+from bookbuild.builddir import work_dir
 from bookbuild.cli import cli
 from bookbuild.config import load_config
 

@@ -131,8 +131,9 @@ def test_mini_book_text_numbers_agree_with_pdf(tmp_path: Path) -> None:
 @pytest.mark.latex
 def test_mini_book_through_bookbuild(tmp_path: Path) -> None:
     """The same checks with the whole pipeline: `bookbuild pdf` on the mini book, no warnings."""
-    from bookbuild.build import Progress, build
+    from bookbuild.build import build
     from bookbuild.config import load_config
+    from bookbuild.progress import Progress
 
     work = tmp_path / "crossref"
     shutil.copytree(BOOK, work)

@@ -6,8 +6,9 @@ import shutil
 
 import pytest
 
-from bookbuild.build import Progress, build
+from bookbuild.build import build
 from bookbuild.config import load_config, with_engine
+from bookbuild.progress import Progress
 
 from .conftest import pdf_pages, squash
 

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from bookbuild.cli import cli
-from bookbuild.diagnostics import Diagnostic, hint_for, parse_latex_log
+from bookbuild.diagnostics import Diagnostic
+from bookbuild.stages.compile import hint_for, parse_latex_log
 
 pytestmark = pytest.mark.latex
 

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.build import Progress, book_cache, make_latex
+from bookbuild.build import book_cache, make_latex
 from bookbuild.cache import Cache
 from bookbuild.config import BookConfig, load_config
-from bookbuild.incremental import STATE_KIND, TEX_MARK, split_tex, state_key
+from bookbuild.incremental import STATE_KIND, split_tex, state_key
+from bookbuild.markers import TEX_MARK
+from bookbuild.progress import Progress
 
 REPO = Path(__file__).resolve().parents[1]
 CHAPTER = "ch03-data-structures.md"

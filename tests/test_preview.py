@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bookbuild.build import assemble
 from bookbuild.cli import cli
 from bookbuild.config import load_config
 from bookbuild.preview import SelectionError, select_chapters, split_chapters
-from bookbuild.read import read_book_json
+from bookbuild.stages.assemble import assemble
+from bookbuild.stages.read import read_book
 
 from .conftest import pdf_pages, squash
 
@@ -54,7 +54,7 @@ def citation_numbers(text: str) -> list[str]:
 def infos(book: Path):  # type: ignore[no-untyped-def]
     config = load_config(book / "book.yaml")
     chapters = assemble(config).chapters
-    return split_chapters(read_book_json(config, chapters, None)[0], chapters)
+    return split_chapters(read_book(config, chapters, None)[0], chapters)
 
 
 def test_chapters_are_numbered_and_placed_in_parts(infos) -> None:  # type: ignore[no-untyped-def]

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.assemble import ChapterText
-from bookbuild.build import Progress, build, make_latex
+from bookbuild.build import build, make_latex
 from bookbuild.config import Chapter, load_config
-from bookbuild.read import reading_texts
+from bookbuild.progress import Progress
+from bookbuild.stages.assemble import ChapterText
+from bookbuild.stages.read import texts_as_read
 
 from .conftest import pdf_pages, squash
 
@@ -29,7 +30,7 @@ def chapters(*texts: str) -> list[ChapterText]:
 
 
 def test_a_chapter_is_read_with_the_definitions_it_borrows() -> None:
-    texts, lent = reading_texts(chapters(USES, DEFINES))
+    texts, lent = texts_as_read(chapters(USES, DEFINES))
     assert texts[0].startswith(USES)
     assert "[^later]: The note text from chapter B." in texts[0]
     assert '[site]: https://example.com/site\n    "The Site"' in texts[0]
@@ -40,7 +41,7 @@ def test_a_chapter_is_read_with_the_definitions_it_borrows() -> None:
 def test_a_chapter_keeps_its_own_definition_and_the_first_one_wins() -> None:
     own = "Mine[^n].\n\n[^n]: my own.\n"
     first, second = "[^n]: first elsewhere.\n", "[^n]: second elsewhere.\n"
-    texts, lent = reading_texts(chapters(first, own, second, "Borrowing[^n].\n"))
+    texts, lent = texts_as_read(chapters(first, own, second, "Borrowing[^n].\n"))
     assert texts[1] == own
     assert "first elsewhere" in texts[3] and "second elsewhere" not in texts[3]
     assert lent == {"n"}
@@ -48,7 +49,7 @@ def test_a_chapter_keeps_its_own_definition_and_the_first_one_wins() -> None:
 
 def test_nothing_borrowed_leaves_the_text_alone() -> None:
     text = "No notes [not a link] and [^undefined].\n"
-    assert reading_texts(chapters(text)) == ([text], set())
+    assert texts_as_read(chapters(text)) == ([text], set())
 
 
 def book(tmp_path: Path) -> Path:

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .config import ENGINES
 
 EXIT_CODES = """\b
 Exit codes:
@@ -22,7 +23,7 @@ Exit codes:
   4  engine or tool missing (the message names what to install)
   5  warnings under --strict"""
 
-ENGINE_CHOICES = click.Choice(["xelatex", "pdflatex", "lualatex", "tectonic"])
+ENGINE_CHOICES = click.Choice(ENGINES)
 
 
 def book_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -82,8 +83,11 @@ def _write_text(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    from .builddir import output_errors
+
+    with output_errors(output):
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
 
 
 @click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
@@ -141,8 +145,9 @@ def pdf(
       bookbuild pdf --chapter 5          # build/preview/math.pdf
       bookbuild pdf --chapter workflows --chapter algorithms
     """
-    from .build import Progress, build, write_report
+    from .build import build, write_report
     from .errors import BookbuildError
+    from .progress import Progress
 
     progress = Progress(quiet=quiet, verbose=verbose, annotate=github_annotations())
     with reported_errors(verbose):
@@ -178,7 +183,8 @@ def tex(
     Example:
       bookbuild tex -o build/book.tex
     """
-    from .build import Progress, make_latex
+    from .build import make_latex
+    from .progress import Progress
 
     with reported_errors(verbose):
         config = _load(book, engine)
@@ -196,10 +202,11 @@ def md(book: Path | None, output: Path | None) -> None:
     Example:
       bookbuild md -o build/book.md
     """
-    from .build import assemble
+    from .stages.assemble import assemble_markdown, chapter_texts
 
     with reported_errors(verbose=False):
-        markdown = assemble(_load(book)).markdown
+        config = _load(book)
+        markdown = assemble_markdown(config, chapter_texts(config))
     _write_text(markdown, output)
 
 
@@ -271,8 +278,8 @@ def clean(book: Path | None) -> None:
     Example:
       bookbuild clean
     """
-    from .build import clean as clean_build
-    from .config import display_path
+    from .builddir import clean as clean_build
+    from .paths import display_path
 
     with reported_errors(verbose=False):
         removed = clean_build(_load(book))

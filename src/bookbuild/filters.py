@@ -9,7 +9,7 @@ Contract between bookbuild and the filters:
 - ``doc.format`` is the output format (``latex``, ``html`` ...).
 - Before each chapter's blocks the assembled document holds a RawBlock (format ``html``)
   ``<!-- bookbuild:chapter PATH -->`` naming the chapter file, so a filter can say where a
-  problem is (see :func:`chapter_of`-style tracking in the filters).
+  problem is: ``_filterlib.chapter_label(block)`` reads it (see :mod:`bookbuild.markers`).
 - Warnings: a filter appends one-line messages to ``doc.bookbuild_warnings`` when that list
   exists (in-process) and prints them to stderr otherwise.
 - Author errors (a label defined twice ...) are raised as ``ValueError`` subclasses; bookbuild
@@ -21,6 +21,7 @@ Contract between bookbuild and the filters:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import sys
@@ -30,6 +31,7 @@ from types import ModuleType
 from typing import Any
 
 from .errors import FilterError
+from .markers import src_place
 from .pandoc import point_panflute_at_pandoc
 
 #: Filters a book gets when book.yaml does not list its own, in the order they run.
@@ -44,15 +46,28 @@ def builtin_filters_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "filters"
 
 
+@functools.cache
 def filterlib() -> ModuleType:
-    """The helpers bookbuild's filters share (``filters/_filterlib.py``), for the preamble
-    code bookbuild adds itself the way the filters do."""
-    folder = str(builtin_filters_dir())
-    if folder not in sys.path:
-        sys.path.append(folder)
-    import _filterlib
+    """The helpers bookbuild's filters share (``filters/_filterlib.py``), loaded by its path:
+    bookbuild adds preamble code and reads Roman numerals the way the filters do."""
+    return _import_path(builtin_filters_dir() / "_filterlib.py", "bookbuild_filterlib")
 
-    return _filterlib
+
+def _import_path(path: Path, name: str) -> ModuleType:
+    """Import the Python file at ``path`` as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise FilterError(f"cannot load filter {path}")
+    module = importlib.util.module_from_spec(spec)
+    # Registered before it runs, as importlib's recipe says: dataclasses and typing look
+    # modules up in sys.modules while the module body executes.
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # a broken filter must not give a traceback
+        del sys.modules[spec.name]
+        raise FilterError(f"filter failed to import: {exc}", file=path) from exc
+    return module
 
 
 def resolve_filter(name: str, book_dir: Path) -> Path | None:
@@ -71,22 +86,11 @@ def resolve_filter(name: str, book_dir: Path) -> Path | None:
 def load_filter(path: Path) -> ModuleType:
     """Import the filter module at ``path`` (a fresh module per path) and check it has ``main``."""
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
-    spec = importlib.util.spec_from_file_location(f"bookbuild_filter_{path.stem}_{digest}", path)
-    if spec is None or spec.loader is None:
-        raise FilterError(f"cannot load filter {path}")
     # As when pandoc runs it as a script, the filter's folder is importable: bookbuild's
     # filters share helpers from filters/_filterlib.py.
     if str(path.parent) not in sys.path:
         sys.path.append(str(path.parent))
-    module = importlib.util.module_from_spec(spec)
-    # Registered before it runs, as importlib's recipe says: dataclasses and typing look
-    # modules up in sys.modules while the module body executes.
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # a broken filter must not give a traceback
-        del sys.modules[spec.name]
-        raise FilterError(f"filter failed to import: {exc}", file=path) from exc
+    module = _import_path(path, f"bookbuild_filter_{path.stem}_{digest}")
     if not callable(getattr(module, "main", None)):
         raise FilterError("filter has no main(doc=None) function", file=path)
     return module
@@ -127,8 +131,6 @@ def _source_of_failure(exc: BaseException, doc: Any) -> tuple[str | None, int | 
     """The chapter file and line of the element a filter was handling when it raised."""
     import panflute as pf
 
-    from .diagnostics import SRC_MARK
-
     elem = None
     tb = exc.__traceback__
     while tb is not None:  # the innermost frame holding an element wins
@@ -143,7 +145,7 @@ def _source_of_failure(exc: BaseException, doc: Any) -> tuple[str | None, int | 
     blocks = list(doc.content)
     index = next((i for i, block in enumerate(blocks) if block is elem), None)
     for block in reversed(blocks[: (index or 0) + 1] if index is not None else []):
-        if isinstance(block, pf.RawBlock) and block.text.startswith(SRC_MARK):
-            file, _, line = block.text[len(SRC_MARK) :].rpartition(":")
-            return file, int(line)
+        place = src_place(block.text) if isinstance(block, pf.RawBlock) else None
+        if place is not None:
+            return place
     return None, None

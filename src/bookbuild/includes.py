@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from .config import display_path
 from .diagnostics import Diagnostic
 from .errors import BookbuildError
+from .paths import display_path
 
 #: Includes within includes: deeper than this is almost surely a loop.
 MAX_DEPTH = 10

@@ -23,59 +23,35 @@ Otherwise the full build runs and leaves a new state.
 
 from __future__ import annotations
 
-import io
+import enum
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .assemble import ChapterText, chapter_marker
 from .cache import Cache, digest
-from .config import BookConfig, display_path
-from .diagnostics import (
-    CHAPTER_MARK,
-    Diagnostic,
-    SourceText,
-    diagnostic_from_text,
-    mark_block_sources,
-    pandoc_diagnostic,
-)
+from .config import BookConfig
+from .diagnostics import Diagnostic, SourceText
 from .errors import BookbuildError
+from .markers import TEX_END, json_label, marker_block, split_at_chapters, tex_mark
+from .paths import display_path
+from .pipeline import typeset
+from .stages.assemble import ChapterText
+from .stages.read import (
+    chapter_warnings,
+    explicit_ids,
+    header_ids,
+    make_ids_unique,
+    parse_texts,
+    texts_as_read,
+)
+from .stages.transform import Document, Transformed
 
 STATE_KIND = "state"
 STATE_VERSION = 2
-#: The LaTeX comment that starts a chapter's part of the .tex (and ends the one before).
-TEX_MARK = "% bookbuild:chapter "
-TEX_END = "% bookbuild:chapter-end"
 #: More changed chapters than this share of the book: a full build is as quick.
 MAX_CHANGED_SHARE = 0.25
-NO_STATE = "no earlier build to start from"
-
-
-def chapter_label(block: Any) -> str | None:
-    """The chapter a panflute block's ``<!-- bookbuild:chapter … -->`` marker names."""
-    import panflute as pf
-
-    if isinstance(block, pf.RawBlock) and block.format == "html":
-        match = CHAPTER_MARK.match(block.text.strip())
-        if match:
-            return match.group("label")
-    return None
-
-
-def insert_tex_markers(doc: Any) -> None:
-    """A LaTeX comment after each chapter marker, so the .tex can be cut into chapters."""
-    import panflute as pf
-
-    blocks = []
-    for block in doc.content:
-        blocks.append(block)
-        label = chapter_label(block)
-        if label is not None:
-            blocks.append(pf.RawBlock(TEX_MARK + label, "latex"))
-    doc.content = blocks
 
 
 def split_tex(tex: str, labels: list[str]) -> tuple[str, list[str], str] | None:
@@ -83,7 +59,7 @@ def split_tex(tex: str, labels: list[str]) -> tuple[str, list[str], str] | None:
     starts = []
     position = 0
     for label in labels:
-        found = tex.find(f"\n{TEX_MARK}{label}\n", position)
+        found = tex.find(f"\n{tex_mark(label)}\n", position)
         if found < 0:
             return None
         starts.append(found + 1)
@@ -153,17 +129,7 @@ def chapter_facts(
 
 def split_blocks(blocks: list[Any], labels: list[str]) -> list[list[Any]]:
     """The top-level JSON blocks of each chapter (after its marker, up to the next)."""
-    wanted = set(labels)
-    chapters: list[list[Any]] = []
-    for block in blocks:
-        if block["t"] == "RawBlock" and block["c"][0] == "html":
-            match = CHAPTER_MARK.match(block["c"][1].strip())
-            if match and match.group("label") in wanted:
-                chapters.append([])
-                continue
-        if chapters:
-            chapters[-1].append(block)
-    return chapters
+    return [own for _, own in split_at_chapters(blocks, json_label, labels)]
 
 
 def crossref_facts(export: dict[str, Any] | None, labels: list[str]) -> list[dict[str, Any]]:
@@ -233,10 +199,8 @@ def record_full_build(
 ) -> None:
     """Keep what a later chapter rebuild needs from this full build (nothing when the .tex
     cannot be cut at the chapter markers)."""
-    from .read import reading_texts
-
     labels = [c.label for c in chapters]
-    texts, lent = reading_texts(chapters)
+    texts, lent = texts_as_read(chapters)
     split = split_tex(tex, labels)
     per_chapter = split_blocks(data["blocks"], labels)
     if split is None or len(per_chapter) != len(labels) or len(ids) != len(labels):
@@ -277,8 +241,37 @@ def record_full_build(
 # --------------------------------------------------------------------------- the rebuild
 
 
+class Reason(enum.Enum):
+    """Why the last build's LaTeX cannot be reused (the progress line says it)."""
+
+    NO_STATE = "no earlier build to start from"
+    SETTINGS = "more than chapter texts changed"
+    CHAPTER_LIST = "the list of chapters changed"
+    TITLE_PAGE = "the title page changed"
+    FILTER = "a filter does not declare INCREMENTAL = True"
+    SHARED_NOTES = "the footnotes chapters share changed"
+    TOO_MANY = "too many chapters changed"
+    FAILED = "the chapter alone failed"
+    NOT_FOUND = "its LaTeX could not be found in pandoc's output"
+    NOT_AS_IN_BOOK = "alone, its old text is not written as in the book"
+    FACTS = "its citations, notes, ids or labels changed"
+    PREAMBLE = "it needs a different preamble"
+
+
 class NotReusable(Exception):
-    """The last build's LaTeX cannot be reused; the message says why (on the progress line)."""
+    """The last build's LaTeX cannot be reused: a full build is needed. ``reason`` says why;
+    the message is the progress line's text."""
+
+    def __init__(self, reason: Reason, detail: str = ""):
+        super().__init__(detail or reason.value)
+        self.reason = reason
+
+
+class NoEarlierBuild(NotReusable):
+    """No book state to start from: the first build, or after ``bookbuild clean``."""
+
+    def __init__(self) -> None:
+        super().__init__(Reason.NO_STATE)
 
 
 @dataclass
@@ -323,40 +316,34 @@ class _Context:
         modules: list[Any],
         lent: set[str],
     ):
-        from .read import read_texts
-
         self.config = config
         self.cache = cache
         self.state = state
         self.metadata = metadata
         self.modules = modules
         self.lent = lent
-        meta_entry = read_texts([metadata], cache, batches=False)[0]
+        meta_entry = parse_texts([metadata], cache, batches=False)[0]
         self.meta_doc = meta_entry["doc"]
         self.has_refs = any(e["facts"]["refs"] for e in state["chapters"])
         self.note_style = note_style(config)
 
 
-def _filtered_chapter(
-    context: _Context, index: int, chapter: ChapterText
-) -> tuple[dict[str, Any], list[Any], dict[str, Any], list[Diagnostic]]:
-    """Read and filter one chapter alone, as it is in the book: (pandoc JSON to write with
-    the other chapters' citations around it, its facts, its warnings)."""
-    import panflute as pf
+@dataclass
+class _Chapter:
+    """One chapter alone, ready for the pipeline, with what its reading told."""
 
-    from .build import apply_filters, check_images, finish_metadata
-    from .pandoc import doc_to_json
-    from .read import (
-        chapter_warnings,
-        explicit_ids,
-        header_ids,
-        make_ids_unique,
-        read_texts,
-    )
+    document: Document
+    ids: dict[str, list[str]]  # its header ids as read and as made unique
+    warnings: list[Diagnostic]  # pandoc's on reading it
 
+
+def _chapter_alone(context: _Context, index: int, chapter: ChapterText) -> _Chapter:
+    """One chapter alone, as it is in the book: read (cached), its generated heading ids made
+    unique after the chapters before, and crossref's counters and the other chapters'
+    labels as the filters' context."""
     state = context.state
     entries = state["chapters"]
-    entry = read_texts([chapter.text], context.cache)[0]
+    entry = parse_texts([chapter.text], context.cache)[0]
     blocks = entry["doc"]["blocks"]
     warnings = chapter_warnings(chapter, entry["warnings"], context.metadata, context.lent)
     if not chapter.text.strip():
@@ -367,14 +354,12 @@ def _filtered_chapter(
     read_ids = header_ids(blocks)
     make_ids_unique([(explicit_ids(chapter.text), blocks)], used)
     ids = {"read": read_ids, "unique": header_ids(blocks)}
-    marker = {"t": "RawBlock", "c": ["html", chapter_marker(chapter.label)]}
-    data = {**context.meta_doc, "blocks": [marker, *blocks]}
-    doc = pf.load(io.StringIO(json.dumps(data)))
-    sources = {chapter.label: chapter.source_text()}
-    mark_block_sources(doc, sources)
+    data = {**context.meta_doc, "blocks": [marker_block(chapter.label), *blocks]}
+    sources = {chapter.label: chapter.source_text()}  # as written (includes)
+    filter_context = {}
     start = entries[index].get("crossref_start")
     if start is not None and state.get("crossref_labels") is not None:
-        doc.bookbuild_crossref_context = {
+        filter_context["bookbuild_crossref_context"] = {
             "counters": start,
             "labels": {
                 ident: label
@@ -382,77 +367,54 @@ def _filtered_chapter(
                 if label["where"] != chapter.label
             },
         }
-    doc = apply_filters(doc, context.config, "latex", context.modules)
-    warnings += [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
-    if check_images(doc, context.config, sources):
-        raise NotReusable(f"{chapter.label}: an image problem (the full build reports it)")
-    export = getattr(doc, "crossref_export", None)
-    finish_metadata(doc, context.config)
-    insert_tex_markers(doc)
-    written = json.loads(doc_to_json(doc))
-    own = split_blocks(written["blocks"], [chapter.label])
-    cites, facts = chapter_facts(own[0] if own else [], context.note_style)
-    facts["ids"] = ids
-    crossref = crossref_facts(export, [chapter.label])[0]
-    facts["crossref"] = {k: v for k, v in crossref.items() if k != "start"}
+    return _Chapter(Document(json.dumps(data), sources, filter_context), ids, warnings)
+
+
+def _render(context: _Context, index: int, versions: list[ChapterText]) -> list[ChapterRender]:
+    """Versions of chapter ``index`` typeset alone in the book (their pandoc runs at once),
+    with the other chapters' citations around them, so citeproc numbers as in the book."""
+    entries = context.state["chapters"]
+    alone = [_chapter_alone(context, index, chapter) for chapter in versions]
     last = index == len(entries) - 1
     ending = [] if last and not context.has_refs else [{"t": "RawBlock", "c": ["latex", TEX_END]}]
-    written["blocks"] = [
-        *_hidden_citations(entries[:index]),
-        *written["blocks"],
-        *ending,
-        *_hidden_citations(entries[index + 1 :]),
-    ]
-    return written, cites, _normal(facts), [w for w in warnings if _belongs(w, chapter)]
+
+    def with_citations(transformed: Transformed) -> dict[str, Any]:
+        written = transformed.data
+        return {
+            **written,
+            "blocks": [
+                *_hidden_citations(entries[:index]),
+                *written["blocks"],
+                *ending,
+                *_hidden_citations(entries[index + 1 :]),
+            ],
+        }
+
+    documents = [a.document for a in alone]
+    results = typeset(documents, context.config, context.modules, before_write=with_citations)
+    renders = []
+    for chapter, read, result in zip(versions, alone, results, strict=True):
+        own = split_blocks(result.transformed.data["blocks"], [chapter.label])
+        cites, facts = chapter_facts(own[0] if own else [], context.note_style)
+        facts["ids"] = read.ids
+        crossref = crossref_facts(result.transformed.crossref_export, [chapter.label])[0]
+        facts["crossref"] = {k: v for k, v in crossref.items() if k != "start"}
+        preamble, tex = _chapter_tex(result.tex, chapter)
+        warnings = [w for w in [*read.warnings, *result.warnings] if _belongs(w, chapter)]
+        renders.append(ChapterRender(tex, preamble, _normal(facts), cites, warnings))
+    return renders
 
 
-def _write_chapter(
-    context: _Context, chapter: ChapterText, written: dict[str, Any]
-) -> tuple[str, str, list[str]]:
-    """pandoc's LaTeX of a chapter document: (preamble, the chapter's LaTeX, warnings)."""
-    from .build import latex_args
-    from .pandoc import run_pandoc
-
-    config = context.config
-    result = run_pandoc(
-        ["--from", "json", "--to", "latex", *latex_args(config)],
-        json.dumps(written),
-        cwd=config.book_dir,
-    )
-    tex = result.text
+def _chapter_tex(tex: str, chapter: ChapterText) -> tuple[str, str]:
+    """(the preamble, the chapter's LaTeX) of a chapter document's .tex."""
     begin = tex.find("\\begin{document}")
-    start = tex.find(f"\n{TEX_MARK}{chapter.label}\n")
+    start = tex.find(f"\n{tex_mark(chapter.label)}\n")
     end = tex.find(f"\n{TEX_END}\n", start) if start >= 0 else -1
     if end < 0 and start >= 0:
         end = tex.rfind("\\end{document}") - 1
     if begin < 0 or start < 0 or end < start:
-        raise NotReusable(f"{chapter.label}: its LaTeX could not be found in pandoc's output")
-    return tex[:begin], tex[start + 1 : end + 1], result.warnings
-
-
-def _render(context: _Context, index: int, versions: list[ChapterText]) -> list[ChapterRender]:
-    """Versions of chapter ``index`` rendered alone in the book; the pandoc runs at once."""
-    prepared = [_filtered_chapter(context, index, chapter) for chapter in versions]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        outputs = list(
-            pool.map(
-                lambda pair: _write_chapter(context, pair[0], pair[1][0]),
-                zip(versions, prepared, strict=True),
-            )
-        )
-    renders = []
-    for chapter, (_, cites, facts, warnings), (preamble, tex, writer_warnings) in zip(
-        versions, prepared, outputs, strict=True
-    ):
-        sources = {
-            chapter.label: SourceText(
-                chapter.label, chapter.source, display_path(chapter.chapter.path)
-            )
-        }
-        located = [pandoc_diagnostic(w, "warning", sources) for w in writer_warnings]
-        warnings = warnings + [w for w in located if _belongs(w, chapter)]
-        renders.append(ChapterRender(tex, preamble, facts, cites, warnings))
-    return renders
+        raise NotReusable(Reason.NOT_FOUND, f"{chapter.label}: {Reason.NOT_FOUND.value}")
+    return tex[:begin], tex[start + 1 : end + 1]
 
 
 def changed_chapters(state: dict[str, Any], texts: list[str]) -> list[int]:
@@ -472,24 +434,23 @@ def rebuild(
     build is needed (the message says why)."""
     state = load_state(cache, config)
     if state is None:
-        raise NotReusable(NO_STATE)
+        raise NoEarlierBuild()
     if state["settings"] != settings:
-        raise NotReusable("more than chapter texts changed")
+        raise NotReusable(Reason.SETTINGS)
     if [e["label"] for e in state["chapters"]] != [c.label for c in chapters]:
-        raise NotReusable("the list of chapters changed")
+        raise NotReusable(Reason.CHAPTER_LIST)
     if state["metadata"] != metadata:
-        raise NotReusable("the title page changed")
+        raise NotReusable(Reason.TITLE_PAGE)
     lazy = [Path(getattr(m, "__file__", "?")).stem for m in modules if not _incremental(m)]
     if lazy:
-        raise NotReusable(f"filter {', '.join(lazy)} does not declare INCREMENTAL = True")
-    from .read import reading_texts
-
-    texts, lent = reading_texts(chapters)
+        names = ", ".join(lazy)
+        raise NotReusable(Reason.FILTER, f"filter {names} does not declare INCREMENTAL = True")
+    texts, lent = texts_as_read(chapters)
     if state["lent"] != sorted(lent):
-        raise NotReusable("the footnotes chapters share changed")
+        raise NotReusable(Reason.SHARED_NOTES)
     changed = changed_chapters(state, texts)
     if len(changed) > max(1, int(len(chapters) * MAX_CHANGED_SHARE)):
-        raise NotReusable(f"{len(changed)} chapters changed")
+        raise NotReusable(Reason.TOO_MANY, f"{len(changed)} chapters changed")
     entries = state["chapters"]
     warnings = [Diagnostic(**w) for w in state["warnings"]]
     if changed:
@@ -504,16 +465,16 @@ def rebuild(
         try:
             *before, after = _render(context, index, versions)
         except BookbuildError as exc:  # the full build reports it, with the whole book
-            raise NotReusable(f"{new.label}: {exc.message}") from None
+            raise NotReusable(Reason.FAILED, f"{new.label}: {exc.message}") from None
         if before and (before[0].facts != entry["facts"] or before[0].tex != entry["tex"]):
-            raise NotReusable(f"{new.label}: alone, its old text is not written as in the book")
+            raise NotReusable(Reason.NOT_AS_IN_BOOK, f"{new.label}: {Reason.NOT_AS_IN_BOOK.value}")
         if after.facts != entry["facts"]:
-            raise NotReusable(f"{new.label}: its citations, notes, ids or labels changed")
+            raise NotReusable(Reason.FACTS, f"{new.label}: {Reason.FACTS.value}")
         old_preamble = digest(before[0].preamble) if before else entry["alone"]
         if digest(after.preamble) != old_preamble:
-            raise NotReusable(f"{new.label}: it needs a different preamble")
+            raise NotReusable(Reason.PREAMBLE, f"{new.label}: {Reason.PREAMBLE.value}")
         entry.update(text=new.text, tex=after.tex, cites=after.cites, alone=old_preamble)
-        warnings = [w for w in warnings if not _belongs(w, new)] + after.warnings + new.warnings
+        warnings = [w for w in warnings if not _belongs(w, new)] + after.warnings
     tex = state["head"] + "".join(e["tex"] for e in entries) + state["tail"]
     state["warnings"] = [w.to_json() for w in warnings]
     if changed:

@@ -101,6 +101,13 @@ def doc_to_json(doc: Any) -> str:
     return out.getvalue()
 
 
+def load_json(doc_json: str) -> Any:
+    """A panflute Doc of a document in pandoc's JSON."""
+    import panflute as pf
+
+    return pf.load(io.StringIO(doc_json))
+
+
 def write_format(
     doc: Any, to: str, args: list[str] | None = None, cwd: Path | None = None
 ) -> PandocResult:

@@ -12,7 +12,6 @@ The whole book's ASTs come from the read cache, so only the previewed chapters c
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import time
@@ -21,31 +20,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .assemble import ChapterText, chapter_marker
-from .build import (
-    Assembled,
-    BuildResult,
-    Progress,
-    apply_filters,
-    assemble,
-    book_cache,
-    build_lock,
-    compile_pdf,
-    fail_on_warnings,
-    finish_metadata,
-    install_pdf,
-)
-from .config import BookConfig, display_path
-from .diagnostics import CHAPTER_MARK, Diagnostic, diagnostic_from_text, mark_block_sources
+from .build import BuildResult, book_cache, fail_on_warnings
+from .builddir import build_lock, install_pdf, output_errors
+from .config import ENGINES, BookConfig
+from .diagnostics import Diagnostic, diagnostic_from_text
 from .errors import EXIT_USAGE, BookbuildError
-from .pandoc import doc_to_json, run_pandoc, write_format
-from .read import read_book_json
+from .filters import filterlib, load_filter
+from .markers import json_label, marker_block, split_at_chapters
+from .pandoc import run_pandoc
+from .paths import display_path
+from .pipeline import typeset
+from .progress import Progress
+from .stages.assemble import Assembled, ChapterText, assemble
+from .stages.compile import compile_pdf
+from .stages.read import read_book
+from .stages.transform import Document, Transformed
+from .syntax import CROSSREF_ID, LABEL_DEFINITION, LABEL_REFERENCE
 
 #: Metadata that makes the title page and the table of contents.
 TITLE_PAGE_KEYS = ("title", "subtitle", "author", "date", "abstract", "institute", "toc")
-CROSSREF_ID = re.compile(r"^[sS]ec:|^[fF]ig:|^[tT]bl:|^[eE]q:")
-LABEL_DEFINITION = re.compile(r"\{[^}\n]*#((?:sec|fig|tbl|eq):[^\s}]+)")
-LABEL_REFERENCE = re.compile(r"@((?:[sS]ec|[fF]ig|[tT]bl|[eE]q):[\w:.-]*\w)")
 
 
 class SelectionError(BookbuildError):
@@ -92,40 +85,26 @@ def _plain(inlines: list[Any]) -> str:
     return "".join(out)
 
 
-def _roman(number: int) -> str:
-    numerals = [(10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
-    out = ""
-    for value, letters in numerals:
-        while number >= value:
-            out += letters
-            number -= value
-    return out
-
-
 def split_chapters(book: dict[str, Any], chapters: list[ChapterText]) -> list[ChapterInfo]:
     """Cut the book's JSON at the chapter markers and number chapters and parts as LaTeX does."""
     by_label = {c.label: c for c in chapters}
+    roman = filterlib().roman
     infos: list[ChapterInfo] = []
     chapter_number = part_number = 0
     part = ""
-    for block in book["blocks"]:
-        if block["t"] == "RawBlock" and block["c"][0] == "html":
-            match = CHAPTER_MARK.match(block["c"][1].strip())
-            if match and match.group("label") in by_label:
-                infos.append(ChapterInfo(by_label[match.group("label")], [], None, "", part))
+    for label, blocks in split_at_chapters(book["blocks"], json_label, list(by_label)):
+        info = ChapterInfo(by_label[label], blocks, None, "", part)
+        infos.append(info)
+        for block in blocks:
+            if block["t"] != "Header" or block["c"][0] != 1:
                 continue
-        if not infos:
-            continue
-        info = infos[-1]
-        info.blocks.append(block)
-        if block["t"] == "Header" and block["c"][0] == 1:
             classes = block["c"][1][1]
             title = _plain(block["c"][2])
             if "part" in classes:
                 if "unnumbered" not in classes:
                     part_number += 1
                 part = (
-                    f"Part {_roman(part_number)}: {title}" if "unnumbered" not in classes else title
+                    f"Part {roman(part_number)}: {title}" if "unnumbered" not in classes else title
                 )
                 info.part = ""
             elif not info.title:
@@ -189,7 +168,7 @@ def citations(blocks: list[Any]) -> list[dict[str, Any]]:
 def full_build_aux(config: BookConfig) -> Path | None:
     """The .aux of the last full build (same engine first)."""
     stem = Path(config.output).stem
-    engines = [config.engine, "xelatex", "pdflatex", "lualatex", "tectonic"]
+    engines = [config.engine, *ENGINES]
     for engine in dict.fromkeys(engines):
         aux = config.build_dir / f".{engine}" / f"{stem}.aux"
         if aux.is_file():
@@ -224,7 +203,7 @@ def preview_document(
     meta["header-includes"] = includes
     blocks: list[Any] = []
     for info in chosen:
-        blocks.append({"t": "RawBlock", "c": ["html", chapter_marker(info.text.label)]})
+        blocks.append(marker_block(info.text.label))
         if info.number:
             blocks.append(_latex(f"\\setcounter{{chapter}}{{{info.number - 1}}}"))
         heading_seen = False
@@ -247,12 +226,10 @@ def _escape_tex(text: str) -> str:
 
 
 def number_citations_as_in_book(
-    doc: Any, earlier: list[dict[str, Any]], cited: set[str], config: BookConfig
-) -> Any:
-    """Citeproc over [earlier citations] + preview, then drop those and the uncited works."""
-    import panflute as pf
-
-    data = json.loads(doc_to_json(doc))
+    data: dict[str, Any], earlier: list[dict[str, Any]], cited: set[str], config: BookConfig
+) -> tuple[dict[str, Any], list[str]]:
+    """Citeproc over [earlier citations] + preview, then drop those and the uncited works;
+    also citeproc's warnings."""
     hidden = {
         "t": "Div",
         "c": [["bookbuild-earlier-citations", [], []], [{"t": "Para", "c": earlier}]],
@@ -265,7 +242,10 @@ def number_citations_as_in_book(
             [{"t": "Str", "c": "References"}],
         ],
     }
-    data["blocks"] = [hidden, *data["blocks"], heading, {"t": "Div", "c": [["refs", [], []], []]}]
+    data = {
+        **data,
+        "blocks": [hidden, *data["blocks"], heading, {"t": "Div", "c": [["refs", [], []], []]}],
+    }
     out = run_pandoc(
         ["--from", "json", "--to", "json", "--citeproc"], json.dumps(data), cwd=config.book_dir
     )
@@ -281,9 +261,7 @@ def number_citations_as_in_book(
                 entry for entry in block["c"][1] if entry["c"][0][0].removeprefix("ref-") in cited
             ]
     result["blocks"] = blocks
-    loaded = pf.load(io.StringIO(json.dumps(result)))
-    loaded.bookbuild_warnings = [*getattr(doc, "bookbuild_warnings", []), *out.warnings]
-    return loaded
+    return result, out.warnings
 
 
 def preview_name(chosen: list[ChapterInfo]) -> str:
@@ -298,13 +276,24 @@ def preview(
     strict: bool = False,
 ) -> BuildResult:
     """Build the PDF of the chapters ``selectors`` name; the book's PDF is not touched."""
+    with output_errors():
+        return _preview(config, selectors, progress, output, strict)
+
+
+def _preview(
+    config: BookConfig,
+    selectors: list[str],
+    progress: Progress,
+    output: Path | None,
+    strict: bool,
+) -> BuildResult:
     start = time.perf_counter()
     progress.strict = strict
     cache = book_cache(config)
     with progress.stage("assemble", f"{len(config.chapters)} chapters"):
         assembled: Assembled = assemble(config)
     with progress.stage("read") as detail:
-        book, read_warnings = read_book_json(config, assembled.chapters, cache)
+        book, read_warnings = read_book(config, assembled.chapters, cache)
         detail.append(f"{cache.misses} read, {cache.hits} cached")
     infos = split_chapters(book, assembled.chapters)
     chosen = select_chapters(infos, selectors)
@@ -341,25 +330,34 @@ def preview(
                 f"({len(outside)} label(s)); run `bookbuild pdf` once",
             )
         )
-    import panflute as pf
+    citeproc_warnings: list[str] = []
 
-    with progress.stage("filters", ", ".join(p.stem for p in config.filters)):
-        doc = pf.load(io.StringIO(json.dumps(preview_document(book, chosen, config, aux))))
-        mark_block_sources(doc, assembled.sources)
-        doc.bookbuild_external_labels = external
-        doc = apply_filters(doc, config, "latex")
-        finish_metadata(doc, config)
-    with progress.stage("citations"):
-        if config.bibliography and config.metadata.get("citeproc", True):
-            doc = number_citations_as_in_book(doc, earlier, cited, config)
-    warnings += [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
-    with progress.stage("latex"):
-        args = [
-            "--standalone",
-            "--top-level-division=chapter",
-            f"--resource-path={config.book_dir}",
-        ]
-        tex = write_format(doc, "latex", args, cwd=config.book_dir).text
+    def number_citations(transformed: Transformed) -> dict[str, Any]:
+        if not (config.bibliography and config.metadata.get("citeproc", True)):
+            return transformed.data
+        with progress.stage("citations"):
+            data, found = number_citations_as_in_book(transformed.data, earlier, cited, config)
+        citeproc_warnings.extend(found)
+        return data
+
+    document = Document(
+        json.dumps(preview_document(book, chosen, config, aux)),
+        assembled.sources,
+        {"bookbuild_external_labels": external},
+    )
+    modules = [load_filter(path) for path in config.filters]
+    (done,) = typeset(
+        [document],
+        config,
+        modules,
+        progress=progress,
+        before_write=number_citations,
+        citeproc=False,
+    )
+    warnings += done.transformed.warnings
+    warnings += [diagnostic_from_text(w) for w in citeproc_warnings]
+    warnings += done.warnings[len(done.transformed.warnings) :]
+    tex = done.tex
     for warning in warnings:
         progress.warn(warning)
     fail_on_warnings(warnings, strict)

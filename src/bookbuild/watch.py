@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .build import Progress, build
-from .config import BookConfig, display_path, load_config, with_engine
+from .build import build
+from .config import BookConfig, load_config, with_engine
 from .errors import BookbuildError
+from .paths import display_path
+from .progress import Progress
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Stage 2: pandoc reads each chapter on its own, in parallel, cached by content.
+"""Stage 2, read: pandoc reads each chapter on its own, in parallel, cached by content.
 
 An edit to one chapter re-reads only that chapter. The chapters' ASTs are joined under the
 book's metadata (read together with every footnote definition, so ``author: X[^ucb]`` finds
@@ -9,12 +9,13 @@ stays visible to the cross-reference filter.
 
 As when pandoc reads the assembled file in one go, a footnote (``[^key]``) or a reference
 link (``[text][label]``) may be defined in another chapter: a chapter is read with the
-definitions it uses from elsewhere appended (see :func:`reading_texts`).
+definitions it uses from elsewhere appended (see :func:`texts_as_read`).
+
+The book leaves this stage as pandoc JSON, the form that travels between the stages.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -23,15 +24,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .assemble import ChapterText, chapter_marker, document_metadata, metadata_block
-from .cache import Cache, _tool_fingerprint, digest
-from .config import BookConfig, display_path
-from .diagnostics import Diagnostic
-from .pandoc import READER, pandoc_path, read_markdown_json, run_pandoc
+from ..cache import Cache, digest
+from ..config import BookConfig
+from ..diagnostics import Diagnostic
+from ..fingerprint import tool_fingerprint
+from ..markers import marker_block
+from ..pandoc import READER, pandoc_path, read_markdown_json, run_pandoc
+from ..paths import display_path
+from ..syntax import NOTE_DEFINITION, NOTE_USE
+from .assemble import ChapterText, document_metadata, metadata_block
 
-_NOTE_DEFINITION = re.compile(r"^\[\^[^\]\s]+\]:")
 _EXPLICIT_ID = re.compile(r"\{[^}\n]*#([^\s}]+)")
-_NOTE_USE = re.compile(r"\[\^([^\]\s]+)\]")
 #: ``[label]: url`` (up to three spaces in; not a footnote), and a title on the next line.
 _LINK_DEFINITION = re.compile(
     r"^ {0,3}\[(?!\^)([^\]\n]+)\]:[ \t]*\S[^\n]*(?:\n[ \t]+[\"'(][^\n]*)?", re.M
@@ -45,7 +48,7 @@ def note_definitions(text: str) -> list[str]:
     lines = text.splitlines()
     index = 0
     while index < len(lines):
-        if _NOTE_DEFINITION.match(lines[index]):
+        if NOTE_DEFINITION.match(lines[index]):
             block = [lines[index]]
             index += 1
             while index < len(lines) and (
@@ -60,7 +63,8 @@ def note_definitions(text: str) -> list[str]:
 
 
 def _note_key(definition: str) -> str:
-    return definition[2 : definition.index("]")]
+    found = NOTE_DEFINITION.match(definition)
+    return found.group(1) if found else ""
 
 
 def _link_label(label: str) -> str:
@@ -68,7 +72,7 @@ def _link_label(label: str) -> str:
     return " ".join(label.split()).casefold()
 
 
-def reading_texts(chapters: list[ChapterText]) -> tuple[list[str], set[str]]:
+def texts_as_read(chapters: list[ChapterText]) -> tuple[list[str], set[str]]:
     """Each chapter's text as pandoc reads it: with the footnote and reference-link
     definitions it uses but does not hold, taken from the first chapter that holds them.
     Also the keys of the notes lent that way (their chapter must not call them unused)."""
@@ -92,7 +96,7 @@ def reading_texts(chapters: list[ChapterText]) -> tuple[list[str], set[str]]:
     lent: set[str] = set()
     for chapter, own_notes, own_links in zip(chapters, notes, links, strict=True):
         used_notes = [
-            k for k in dict.fromkeys(_NOTE_USE.findall(chapter.text)) if k not in own_notes
+            k for k in dict.fromkeys(NOTE_USE.findall(chapter.text)) if k not in own_notes
         ]
         used_links = [
             label
@@ -116,7 +120,7 @@ def metadata_markdown(config: BookConfig, chapters: list[ChapterText]) -> str:
         d
         for c in chapters
         for d in note_definitions(c.text)
-        if d[: d.index("]:") + 1] in block  # "[^ucb]" is used by the metadata
+        if f"[^{_note_key(d)}]" in block  # "[^ucb]" is used by the metadata
     ]
     return block + "\n" + "\n\n".join(definitions) + "\n"
 
@@ -173,11 +177,13 @@ def _warned_chapters(warnings: list[str], texts: list[str]) -> set[int]:
     return suspects
 
 
-def read_texts(texts: list[str], cache: Cache | None, batches: bool = True) -> list[dict[str, Any]]:
+def parse_texts(
+    texts: list[str], cache: Cache | None, batches: bool = True
+) -> list[dict[str, Any]]:
     """pandoc's JSON (and warnings) for each Markdown text: from the cache, else read with
     both cores busy: one run per text when few are missing, batches when many are (not for
     texts whose metadata matters: a batch keeps only the blocks)."""
-    tool = _tool_fingerprint(pandoc_path())
+    tool = tool_fingerprint(pandoc_path())
     keys = [_cache_key(text, tool) for text in texts]
     entries: list[dict[str, Any] | None] = []
     for key in keys:
@@ -244,7 +250,8 @@ def make_ids_unique(
 def chapter_warnings(
     chapter: ChapterText, warnings: list[str], metadata: str, lent: set[str]
 ) -> list[Diagnostic]:
-    """pandoc's warnings on reading a chapter, located at their line of the chapter file."""
+    """pandoc's warnings on reading a chapter, located at their line of the chapter file, then
+    those of expanding its includes."""
     found = []
     for text in warnings:
         unused = _UNUSED_NOTE.search(text)
@@ -259,7 +266,7 @@ def chapter_warnings(
                 chapter.source_line(int(line.group(1))) if line else None,
             )
         )
-    return found
+    return found + chapter.warnings
 
 
 def explicit_ids(text: str) -> set[str]:
@@ -267,7 +274,7 @@ def explicit_ids(text: str) -> set[str]:
     return set(_EXPLICIT_ID.findall(text))
 
 
-def read_book_json(
+def read_book(
     config: BookConfig,
     chapters: list[ChapterText],
     cache: Cache | None,
@@ -278,9 +285,9 @@ def read_book_json(
     ``ids``, when given, receives each chapter's header ids as read and as made unique.
     """
     metadata = metadata_markdown(config, chapters)
-    meta_entry = read_texts([metadata], cache, batches=False)[0]
-    texts, lent = reading_texts(chapters)
-    chapter_entries = read_texts(texts, cache)
+    meta_entry = parse_texts([metadata], cache, batches=False)[0]
+    texts, lent = texts_as_read(chapters)
+    chapter_entries = parse_texts(texts, cache)
     warnings = [Diagnostic("warning", clean_warning(w)) for w in meta_entry["warnings"]]
     per_chapter: list[tuple[set[str], list[Any]]] = []
     for chapter, entry in zip(chapters, chapter_entries, strict=True):
@@ -293,7 +300,7 @@ def read_book_json(
             ids.append({"read": read, "unique": header_ids(chapter_blocks)})
     blocks: list[Any] = []
     for chapter, (_, chapter_blocks) in zip(chapters, per_chapter, strict=True):
-        blocks.append({"t": "RawBlock", "c": ["html", chapter_marker(chapter.label)]})
+        blocks.append(marker_block(chapter.label))
         blocks += chapter_blocks
     book = dict(meta_entry["doc"])
     book["blocks"] = blocks
@@ -302,16 +309,3 @@ def read_book_json(
 
 def clean_warning(text: str) -> str:
     return " ".join(re.sub(r"^\[(WARNING|INFO)\]\s*", "", text.strip()).split())
-
-
-def read_book(
-    config: BookConfig,
-    chapters: list[ChapterText],
-    cache: Cache | None,
-    ids: list[dict[str, list[str]]] | None = None,
-) -> tuple[Any, list[Diagnostic]]:
-    """The whole book as a panflute Doc (``ids``: see :func:`read_book_json`)."""
-    import panflute as pf
-
-    book, warnings = read_book_json(config, chapters, cache, ids)
-    return pf.load(io.StringIO(json.dumps(book))), warnings

@@ -1,162 +1,20 @@
-"""``bookbuild check``: find the book's mistakes before LaTeX runs, each at its file and line.
-
-One pandoc read of the assembled book (no filters, no LaTeX) gives the AST; each check is a
-function ``check_*(book) -> list[Diagnostic]`` over the loaded :class:`Book`, testable alone.
-Lines are found by searching the chapter's text (:mod:`bookbuild.locate`).
-"""
+"""The checks of ``bookbuild check``: each ``check_*(book) -> list[Diagnostic]`` over the
+loaded :class:`~bookbuild.check.book.Book`, testable alone."""
 
 from __future__ import annotations
 
-import bisect
-import difflib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import yaml
-
-from .assemble import as_written, chapter_marker, read_chapters
-from .config import BookConfig, config_path_for, display_path, load_config
-from .diagnostics import Diagnostic
-from .errors import (
-    EXIT_BUILD_FAILED,
-    EXIT_CONFIG,
-    EXIT_OK,
-    EXIT_STRICT,
-    BookbuildError,
-    ConfigError,
-)
+from ..diagnostics import Diagnostic, did_you_mean
+from ..paths import display_path
+from ..syntax import CROSSREF_ID, LEADING_LABEL, NOTE_DEFINITION, NOTE_USE
+from .book import Book
 from .locate import Source, cite_pattern, heading_pattern, label_pattern
 
-# -- the loaded book -----------------------------------------------------------------------
-
-
-@dataclass
-class Book:
-    """Everything the checks read: config, sources, the parsed document, bibliography keys."""
-
-    config: BookConfig
-    metadata: Source  # the file the metadata is written in (book.yaml or its metadata file)
-    chapters: list[Source]
-    blocks: list[tuple[Source, list[Any]]]  # each chapter's top-level blocks, in book order
-    doc: Any
-    bib: dict[str, tuple[str, int]] = field(default_factory=dict)  # key -> (file, line)
-
-    @property
-    def has_bibliography(self) -> bool:
-        """A bibliography file or ``references:`` in the metadata: citeproc makes a list."""
-        return bool(self.config.bibliography or self.bib)
-
-    def reset(self) -> None:
-        """Forget which matches were handed out (each check counts occurrences afresh)."""
-        for source in (self.metadata, *self.chapters):
-            source.reset()
-
-    def elements(self) -> Iterator[tuple[Source, Any]]:
-        """Every AST element with the source it was written in: metadata first, then the
-        chapters in order; children before their parent, siblings in order."""
-        for key, value in self.doc.metadata.content.items():
-            if key != "header-includes":  # the preamble, not the author's Markdown
-                yield from ((self.metadata, e) for e in _walk(value))
-        for source, blocks in self.blocks:
-            for block in blocks:
-                yield from ((source, e) for e in _walk(block))
-
-    def locate(self, source: Source, pattern: str) -> tuple[Source, int]:
-        """The source and line of ``pattern``'s next match in ``source``; else its first match
-        in another file of the book (a footnote defined in another chapter); else line 1."""
-        line = source.next_line(pattern)
-        if line is not None:
-            return source, line
-        for other in [self.metadata, *self.chapters]:
-            if other is not source and other.lines_of(pattern):
-                return other, other.lines_of(pattern)[0]
-        return source, 1
-
-    def diagnostic(self, source: Source, pattern: str, severity: str, message: str) -> Diagnostic:
-        where, line = self.locate(source, pattern)
-        return Diagnostic(severity, message, where.label, line)
-
-
-def _walk(elem: Any) -> list[Any]:
-    found: list[Any] = []
-    elem.walk(lambda e, _doc: found.append(e))
-    return found
-
-
-def _metadata_path(config: BookConfig) -> Path:
-    data = yaml.safe_load(config.config_path.read_text(encoding="utf-8"))
-    name = data.get("metadata") if isinstance(data, dict) else None
-    return config.book_dir / name if isinstance(name, str) else config.config_path
-
-
-_BIB_ENTRY = re.compile(r"^[ \t]*@(\w+)[ \t]*[{(][ \t]*([^,\s]+)[ \t]*,", re.M)
-#: An entry's id in CSL JSON (``"id": "key"``) or CSL YAML (``- id: key``).
-_CSL_ID = re.compile(r"""(?:"id"\s*:\s*"([^"]+)"|^[ \t]*-?[ \t]*id:[ \t]*['"]?([^'"\s]+))""", re.M)
-
-
-def bib_keys(path: Path) -> dict[str, tuple[str, int]]:
-    """The entry keys of a bibliography file (BibTeX/BibLaTeX, CSL JSON or CSL YAML) with the
-    line each is on, found by a plain text scan."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    label = display_path(path)
-    starts = [0] + [m.end() for m in re.finditer("\n", text)]
-    keys: dict[str, tuple[str, int]] = {}
-    if path.suffix.lower() in (".json", ".yaml", ".yml"):
-        entries = [(m.group(1) or m.group(2), m.start()) for m in _CSL_ID.finditer(text)]
-    else:
-        entries = [
-            (m.group(2), m.start())
-            for m in _BIB_ENTRY.finditer(text)
-            if m.group(1).lower() not in ("string", "comment", "preamble")
-        ]
-    for key, offset in entries:
-        keys.setdefault(key, (label, bisect.bisect_right(starts, offset)))
-    return keys
-
-
-def load_book(config: BookConfig) -> Book:
-    """Read the chapters and parse the assembled book once with pandoc (no filters)."""
-    import panflute as pf
-
-    from .build import assemble, read_document
-
-    assembled = assemble(config)
-    doc, _ = read_document(assembled, config)
-    meta_path = _metadata_path(config)
-    metadata = Source(meta_path, meta_path.read_text(encoding="utf-8"))
-    chapters = [Source(c.chapter.path, c.text) for c in assembled.chapters]
-    by_marker = {
-        chapter_marker(c.label): s for c, s in zip(assembled.chapters, chapters, strict=True)
-    }
-    blocks: list[tuple[Source, list[Any]]] = []
-    for block in doc.content:
-        if isinstance(block, pf.RawBlock) and block.text in by_marker:
-            blocks.append((by_marker[block.text], []))
-        elif blocks:
-            blocks[-1][1].append(block)
-    bib: dict[str, tuple[str, int]] = {}
-    for path in config.bibliography:
-        for key, place in bib_keys(path).items():
-            bib.setdefault(key, place)
-    for entry in config.metadata.get("references") or []:  # references: in the metadata
-        if isinstance(entry, dict) and "id" in entry:
-            lines = metadata.lines_of(rf"\bid:[ \t]*['\"]?{re.escape(str(entry['id']))}")
-            bib.setdefault(str(entry["id"]), (metadata.label, lines[0] if lines else 1))
-    return Book(config, metadata, chapters, blocks, doc, bib)
-
-
 # -- the checks ----------------------------------------------------------------------------
-
-CROSSREF = re.compile(r"(?i)(sec|fig|tbl|eq|lst):")
-
-
-def _did_you_mean(word: str, candidates: list[str], prefix: str = "") -> str:
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    return f"; did you mean '{prefix}{close[0]}'?" if close else ""
 
 
 def check_citations(book: Book) -> list[Diagnostic]:
@@ -172,7 +30,7 @@ def check_citations(book: Book) -> list[Diagnostic]:
         for citation in elem.citations:
             key = citation.id
             cited.add(key)
-            if CROSSREF.match(key) or key == "*":
+            if CROSSREF_ID.match(key) or key == "*":
                 continue
             pattern = cite_pattern(key)
             if not book.has_bibliography:
@@ -180,7 +38,7 @@ def check_citations(book: Book) -> list[Diagnostic]:
             elif key not in book.bib:
                 message = (
                     f"citation '@{key}' not found in {bib_names}"
-                    f"{_did_you_mean(key, list(book.bib), '@')}"
+                    f"{did_you_mean(key, list(book.bib), '@')}"
                 )
             else:
                 book.locate(source, pattern)  # claim this occurrence
@@ -193,10 +51,6 @@ def check_citations(book: Book) -> list[Diagnostic]:
                     Diagnostic("info", f"bibliography entry '{key}' is never cited", file, line)
                 )
     return found
-
-
-_NOTE_DEF = re.compile(r"^ {0,3}\[\^([^\]\s]+)\]:", re.M)
-_NOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -218,12 +72,12 @@ def check_footnotes(book: Book) -> list[Diagnostic]:
     refs: dict[str, tuple[Source, int]] = {}
     defs: dict[str, tuple[Source, int]] = {}
     for text in _strings(book.config.metadata):
-        for match in _NOTE_REF.finditer(text):
+        for match in NOTE_USE.finditer(text):
             note = match.group(1)
             lines = book.metadata.lines_of(re.escape(match.group(0)))
             refs.setdefault(note, (book.metadata, lines[0] if lines else 1))
     for source in book.chapters:
-        definitions = list(_NOTE_DEF.finditer(source.masked))
+        definitions = list(NOTE_DEFINITION.finditer(source.masked))
         at_definition = {m.end() - 1 for m in definitions}  # the ':' after each [^id]
         for match in definitions:
             note, line = match.group(1), source.line_at(match.start())
@@ -235,7 +89,7 @@ def check_footnotes(book: Book) -> list[Diagnostic]:
                 found.append(Diagnostic("warning", message, source.label, line))
             else:
                 defs[note] = (source, line)
-        for match in _NOTE_REF.finditer(source.masked):
+        for match in NOTE_USE.finditer(source.masked):
             if match.end() not in at_definition:
                 refs.setdefault(match.group(1), (source, source.line_at(match.start())))
     for note, (source, line) in refs.items():
@@ -249,9 +103,6 @@ def check_footnotes(book: Book) -> list[Diagnostic]:
     return found
 
 
-_TEXT_LABEL = re.compile(r"^\{#((?:sec|fig|tbl|eq|lst):[^\s}]+)")
-
-
 def check_crossrefs(book: Book) -> list[Diagnostic]:
     """``@fig:x`` with no ``{#fig:x}`` in the book; a label defined twice (both errors)."""
     import panflute as pf
@@ -260,9 +111,9 @@ def check_crossrefs(book: Book) -> list[Diagnostic]:
     labels: dict[str, tuple[str, int]] = {}
     refs: list[tuple[Source, str]] = []
     for source, elem in book.elements():
-        in_text = _TEXT_LABEL.match(elem.text) if isinstance(elem, pf.Str) else None
+        in_text = LEADING_LABEL.match(elem.text) if isinstance(elem, pf.Str) else None
         label = in_text.group(1) if in_text else getattr(elem, "identifier", "") or ""
-        if CROSSREF.match(label):
+        if CROSSREF_ID.match(label):
             where, line = book.locate(source, label_pattern(label))
             if label in labels:
                 first = "{}:{}".format(*labels[label])
@@ -271,7 +122,7 @@ def check_crossrefs(book: Book) -> list[Diagnostic]:
             else:
                 labels[label] = (where.label, line)
         if isinstance(elem, pf.Cite):
-            refs += [(source, c.id) for c in elem.citations if CROSSREF.match(c.id)]
+            refs += [(source, c.id) for c in elem.citations if CROSSREF_ID.match(c.id)]
     for source, written in refs:
         prefix, _, name = written.partition(":")
         label = f"{prefix.lower()}:{name}"
@@ -281,7 +132,7 @@ def check_crossrefs(book: Book) -> list[Diagnostic]:
             continue
         message = (
             f"unknown cross-reference '@{written}': no {{#{label}}} in the book"
-            f"{_did_you_mean(label, list(labels), '@')}"
+            f"{did_you_mean(label, list(labels), '@')}"
         )
         found.append(book.diagnostic(source, pattern, "error", message))
     return found
@@ -330,7 +181,7 @@ def check_links(book: Book) -> list[Diagnostic]:
             book.locate(source, pattern)
             continue
         message = (
-            f"link to '#{target}': no heading has that id{_did_you_mean(target, sorted(ids), '#')}"
+            f"link to '#{target}': no heading has that id{did_you_mean(target, sorted(ids), '#')}"
         )
         found.append(book.diagnostic(source, pattern, "warning", message))
     return found
@@ -476,61 +327,3 @@ CHECKS: tuple[Callable[[Book], list[Diagnostic]], ...] = (
     check_list_indent,
     check_empty_sections,
 )
-
-
-@dataclass
-class Report:
-    """The diagnostics of one check run, in file and line order."""
-
-    diagnostics: list[Diagnostic]
-    config_invalid: bool = False
-
-    def count(self, severity: str) -> int:
-        return sum(d.severity == severity for d in self.diagnostics)
-
-    def summary(self, strict: bool = False) -> str:
-        errors, warnings = self.count("error"), self.count("warning")
-        text = (
-            f"check: {errors} error{'s' * (errors != 1)}, "
-            f"{warnings} warning{'s' * (warnings != 1)}, {self.count('info')} info"
-        )
-        return text + (" (--strict: warnings fail)" if strict and warnings else "")
-
-    def exit_code(self, strict: bool = False) -> int:
-        if self.config_invalid:
-            return EXIT_CONFIG
-        if self.count("error"):
-            return EXIT_BUILD_FAILED
-        if strict and self.count("warning"):
-            return EXIT_STRICT
-        return EXIT_OK
-
-
-# -- running them --------------------------------------------------------------------------
-
-
-def run_checks(config: BookConfig) -> list[Diagnostic]:
-    """Every check on a valid config, sorted by file (book order) and line."""
-    book = load_book(config)
-    order = {s.label: i for i, s in enumerate([book.metadata, *book.chapters])}
-    diagnostics: list[Diagnostic] = []
-    for check_one in CHECKS:
-        book.reset()
-        diagnostics += check_one(book)
-    diagnostics = as_written(diagnostics, read_chapters(config))  # includes (lines, warnings)
-    return sorted(
-        diagnostics,
-        key=lambda d: (order.get(d.file or "", len(order)), d.file or "", d.line or 0),
-    )
-
-
-def check(book: Path | None = None) -> Report:
-    """Check the book whose ``--book`` argument is ``book`` (None: the nearest book.yaml)."""
-    try:
-        config = load_config(config_path_for(book))
-    except ConfigError as exc:
-        return Report(list(exc.diagnostics), config_invalid=True)
-    try:
-        return Report(run_checks(config))
-    except BookbuildError as exc:  # an unreadable chapter, a pandoc failure
-        return Report(list(exc.diagnostics))

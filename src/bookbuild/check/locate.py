@@ -11,7 +11,7 @@ import bisect
 import re
 from pathlib import Path
 
-from .config import display_path
+from ..paths import display_path
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 _MASKS = (

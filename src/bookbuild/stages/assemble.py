@@ -1,11 +1,10 @@
-"""Assemble the chapter files into one Markdown document, like the manuscript they came from.
+"""Stage 1, assemble: the chapter files, read in order, and the book's metadata.
 
-The document starts with a YAML metadata block (the book's metadata plus its LaTeX preamble
-as ``header-includes``) and holds each chapter after a marker comment naming its file::
-
-    <!-- bookbuild:chapter book/ml-jobs.md -->
-
-The markers let filters and error messages name the chapter a block came from.
+:func:`assemble` gives the chapters' texts and every file a message can point at;
+:func:`assemble_markdown` joins them into one Markdown document, like the manuscript they
+came from: a YAML metadata block (the book's metadata plus its LaTeX preamble as
+``header-includes``), then each chapter after its chapter marker (see
+:mod:`bookbuild.markers`), which lets filters and messages name the chapter a block came from.
 """
 
 from __future__ import annotations
@@ -15,16 +14,15 @@ from typing import Any
 
 import yaml
 
-from .config import BookConfig, Chapter, display_path
-from .diagnostics import Diagnostic, SourceText
-from .errors import BookbuildError
-from .includes import expand
+from ..config import BookConfig, Chapter
+from ..diagnostics import Diagnostic, SourceText
+from ..errors import BookbuildError
+from ..includes import expand
+from ..markers import chapter_marker
+from ..paths import display_path
 
 #: A chapter larger than this is almost surely not prose (a 300-page book is ~0.5 MB in all).
 MAX_CHAPTER_BYTES = 4 * 1024 * 1024
-
-MARKER_PREFIX = "<!-- bookbuild:chapter "
-MARKER_SUFFIX = " -->"
 
 
 @dataclass
@@ -54,11 +52,35 @@ class ChapterText:
         return lines[line - 1] if lines and 0 < line <= len(lines) else line
 
 
-def chapter_marker(label: str) -> str:
-    return f"{MARKER_PREFIX}{label}{MARKER_SUFFIX}"
+@dataclass
+class Assembled:
+    """The book's chapters, and the files they and the rest came from (for messages)."""
+
+    chapters: list[ChapterText]
+    sources: dict[str, SourceText] = field(default_factory=dict)
 
 
-def read_chapters(config: BookConfig) -> list[ChapterText]:
+def assemble(config: BookConfig) -> Assembled:
+    """Read the chapter files in order; keep every file an error can point at."""
+    chapters = chapter_texts(config)
+    return Assembled(chapters, book_sources(config, chapters))
+
+
+def book_sources(config: BookConfig, chapters: list[ChapterText]) -> dict[str, SourceText]:
+    """Every file an error can point at: chapters, preamble, bibliography, book.yaml."""
+    sources = {c.label: c.source_text() for c in chapters}
+    for path in [*config.preamble, *config.bibliography, config.config_path]:
+        label = (
+            path.relative_to(config.source_root).as_posix()
+            if path.is_relative_to(config.source_root)
+            else str(path)
+        )
+        text = path.read_text(encoding="utf-8", errors="replace")
+        sources[label] = SourceText(label, text, display_path(path))
+    return sources
+
+
+def chapter_texts(config: BookConfig) -> list[ChapterText]:
     """Read every chapter file as UTF-8 text; a bad file is a one-line error naming it."""
     texts = []
     for chapter in config.chapters:

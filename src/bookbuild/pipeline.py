@@ -1,0 +1,69 @@
+"""The chapter pipeline: chapters in pandoc JSON -> their LaTeX (transform, then write).
+
+The full build, a chapter rebuild and a preview all typeset through :func:`typeset`: the
+book's document, a chapter alone in the book's context, or the previewed chapters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from .config import BookConfig
+from .diagnostics import Diagnostic
+from .progress import Progress
+from .stages.transform import Document, Transformed, transform
+from .stages.write import write_latex
+
+
+@dataclass
+class Typeset:
+    """A document's LaTeX, the JSON it was written from, and the warnings on the way."""
+
+    tex: str
+    transformed: Transformed
+    warnings: list[Diagnostic]  # the filters', then the writer's
+
+
+def typeset(
+    documents: list[Document],
+    config: BookConfig,
+    modules: list[Any],
+    *,
+    progress: Progress | None = None,
+    before_write: Callable[[Transformed], dict[str, Any]] | None = None,
+    citeproc: bool = True,
+) -> list[Typeset]:
+    """Each document's LaTeX: transformed one after the other, then written by pandoc at
+    once. ``before_write`` may give the JSON to write instead of the transformed one (the
+    citations around a chapter written alone; a preview's citeproc pass)."""
+    with _stage(progress, "filters", ", ".join(p.stem for p in config.filters)):
+        done = [transform(document, config, modules) for document in documents]
+    to_write = [json.dumps(before_write(t)) if before_write else t.text for t in done]
+
+    def write(index: int) -> tuple[str, list[Diagnostic]]:
+        return write_latex(to_write[index], config, documents[index].sources, citeproc)
+
+    with _stage(progress, "latex"):
+        if len(documents) == 1:
+            written = [write(0)]
+        else:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                written = list(pool.map(write, range(len(documents))))
+    return [
+        Typeset(tex, t, [*t.warnings, *warnings])
+        for t, (tex, warnings) in zip(done, written, strict=True)
+    ]
+
+
+@contextlib.contextmanager
+def _stage(progress: Progress | None, name: str, detail: str = "") -> Iterator[None]:
+    if progress is None:
+        yield
+    else:
+        with progress.stage(name, detail):
+            yield

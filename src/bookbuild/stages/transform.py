@@ -1,0 +1,251 @@
+"""Stage 3, transform: the book's document between reading and writing.
+
+The read stage hands over pandoc JSON; here it becomes a panflute Doc (the one place it
+does), every top-level block gets its source marker, the filters run in-process, images are
+checked, the metadata is finished (bibliography, CSL style, institute, Roman front matter)
+and the chapters get their .tex marks; then it is pandoc JSON again, for the writer.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import ENGINES, BookConfig
+from ..diagnostics import Diagnostic, SourceText, diagnostic_from_text, find_in_source
+from ..errors import BookbuildError
+from ..filters import filterlib, load_filter, run_filters
+from ..markers import panflute_label, src_marker, tex_mark
+from ..pandoc import doc_to_json, load_json
+
+
+@dataclass
+class Document:
+    """Chapters on their way to LaTeX: pandoc JSON (text: one object, however large the book)
+    holding each chapter after its marker, the files they came from, and context for the
+    filters (set as attributes of the Doc, e.g. ``bookbuild_crossref_context``)."""
+
+    text: str
+    sources: dict[str, SourceText]
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Transformed:
+    """The document ready for the writer (pandoc JSON text, and parsed when asked), the
+    filters' warnings, and what the cross-reference filter exported (labels and counters
+    per chapter, for chapter rebuilds)."""
+
+    text: str
+    warnings: list[Diagnostic]
+    crossref_export: dict[str, Any] | None = None
+
+    @functools.cached_property
+    def data(self) -> dict[str, Any]:
+        return dict(json.loads(self.text))
+
+
+def transform(document: Document, config: BookConfig, modules: list[Any]) -> Transformed:
+    """Source markers, the filters, the image check, the finished metadata and the .tex
+    chapter marks; a missing or unusable image is an error here, before LaTeX runs."""
+    doc = load_json(document.text)
+    mark_block_sources(doc, document.sources)
+    for name, value in document.context.items():
+        setattr(doc, name, value)
+    doc = apply_filters(doc, config, "latex", modules)
+    warnings = [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
+    errors = image_errors(doc, config, document.sources)
+    if errors:
+        raise BookbuildError(errors[0].message, diagnostics=errors)
+    export = getattr(doc, "crossref_export", None)
+    finish_metadata(doc, config)
+    insert_tex_marks(doc)
+    return Transformed(doc_to_json(doc), warnings, export)
+
+
+def insert_tex_marks(doc: Any) -> None:
+    """A LaTeX comment after each chapter marker, so the .tex can be cut into chapters."""
+    import panflute as pf
+
+    blocks = []
+    for block in doc.content:
+        blocks.append(block)
+        label = panflute_label(block)
+        if label is not None:
+            blocks.append(pf.RawBlock(tex_mark(label), "latex"))
+    doc.content = blocks
+
+
+def apply_filters(
+    doc: Any, config: BookConfig, output_format: str = "latex", modules: list[Any] | None = None
+) -> Any:
+    """The configured filters, in-process, in order."""
+    if modules is None:
+        modules = [load_filter(path) for path in config.filters]
+    return run_filters(doc, modules, output_format)
+
+
+def finish_metadata(doc: Any, config: BookConfig) -> None:
+    """Point pandoc at the resolved bibliography and CSL style; put the institute on the
+    title page under the author."""
+    import panflute as pf
+
+    if config.csl_path is not None:
+        doc.metadata["csl"] = pf.MetaString(str(config.csl_path))
+    if config.bibliography:
+        doc.metadata["bibliography"] = pf.MetaList(
+            *[pf.MetaString(str(p)) for p in config.bibliography]
+        )
+    number_front_matter_in_roman(doc)
+    institute = doc.metadata.content.get("institute")
+    author = doc.metadata.content.get("author")
+    if institute is None or not isinstance(author, pf.MetaInlines):
+        return
+    values = (
+        institute.content.values()
+        if isinstance(institute, pf.MetaMap)
+        else (institute.content if isinstance(institute, pf.MetaList) else [institute])
+    )
+    for value in values:
+        inlines = (
+            list(value.content)
+            if isinstance(value, pf.MetaInlines)
+            else [pf.Str(pf.stringify(value))]
+        )
+        author.content.extend([pf.LineBreak(), pf.Emph(*inlines)])
+
+
+def number_front_matter_in_roman(doc: Any) -> None:
+    """With a table of contents: front matter numbered i, ii …, chapters from 1, as books are.
+
+    Besides being the convention, it keeps the chapters' page numbers the same whether or
+    not the contents are typeset yet, so a cold build settles in two LaTeX passes, not three.
+    (PDF page labels are off: they would need a third pass to learn where chapter 1 starts.)
+    """
+    import panflute as pf
+
+    if not doc.get_metadata("toc", False):
+        return
+    filterlib().add_header_include(
+        doc,
+        "\\PassOptionsToPackage{pdfpagelabels=false}{hyperref}\n"
+        "\\AtBeginDocument{\\pagenumbering{roman}}",
+    )
+    doc.content.insert(0, pf.RawBlock("\\clearpage\\pagenumbering{arabic}", "latex"))
+
+
+#: Image formats each engine includes without shell escape.
+IMAGE_FORMATS = {engine: {".pdf", ".png", ".jpg", ".jpeg"} for engine in ENGINES}
+
+
+def _source_place(
+    sources: dict[str, SourceText], needle: str
+) -> tuple[str | None, int | None, str | None]:
+    for source in sources.values():
+        if source.label.endswith(".md"):
+            line = find_in_source(source.lines, needle, 1, None)
+            if line:
+                return source.display, line, source.lines[line - 1]
+    return None, None, None
+
+
+def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -> list[Diagnostic]:
+    """Images that do not exist or that the engine cannot include, found before LaTeX runs."""
+    import panflute as pf
+
+    found: list[Diagnostic] = []
+    formats = IMAGE_FORMATS.get(config.engine, IMAGE_FORMATS["xelatex"])
+
+    def visit(elem: Any, doc: Any) -> None:
+        if not isinstance(elem, pf.Image) or "://" in elem.url or elem.url.startswith("data:"):
+            return
+        path = config.book_dir / elem.url
+        file, line, text = _source_place(sources, elem.url)
+        if not path.is_file() and not any(path.with_suffix(ext).is_file() for ext in formats):
+            found.append(
+                Diagnostic(
+                    "error",
+                    f"image '{elem.url}' not found",
+                    file,
+                    line,
+                    text,
+                    "image paths are relative to book.yaml",
+                )
+            )
+        elif path.suffix and path.suffix.lower() not in formats:
+            found.append(
+                Diagnostic(
+                    "error",
+                    f"image '{elem.url}' is a {path.suffix.lower()} file, which "
+                    f"{config.engine} cannot include",
+                    file,
+                    line,
+                    text,
+                    "convert it to PNG, JPEG or PDF",
+                )
+            )
+
+    doc.walk(visit)
+    return found
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text)
+
+
+def _block_probe(block: Any) -> list[str]:
+    """The first words of a block, to find it in the source."""
+    import panflute as pf
+
+    if isinstance(block, pf.RawBlock | pf.CodeBlock):
+        return _words(block.text)[:3]
+    return _words(pf.stringify(block))[:3]
+
+
+def _find_probe(tokens: Sequence[list[str]], probe: list[str], start: int) -> int | None:
+    """First line index >= start whose words (with the next line's) hold ``probe`` in order."""
+    for index in range(start, len(tokens)):
+        if not tokens[index] or probe[0] not in tokens[index]:
+            continue
+        window = tokens[index][tokens[index].index(probe[0]) :]
+        if index + 1 < len(tokens):
+            window = window + tokens[index + 1]
+        position = 0
+        for word in window:
+            if position < len(probe) and word == probe[position]:
+                position += 1
+        if position == len(probe):
+            return index
+    return None
+
+
+def mark_block_sources(doc: Any, sources: dict[str, SourceText]) -> None:
+    """Put a ``% bookbuild:src FILE:LINE`` RawBlock before each top-level block of each
+    chapter (after the chapter markers the assembly left)."""
+    import panflute as pf
+
+    blocks: list[Any] = []
+    current: SourceText | None = None
+    tokens: list[list[str]] = []
+    cursor = 0
+    for block in doc.content:
+        label = panflute_label(block)
+        if label is not None:
+            current = sources.get(label)
+            tokens = [_words(line) for line in current.probe_lines()] if current else []
+            cursor = 0
+            blocks.append(block)
+            continue
+        probe = _block_probe(block) if current else []
+        if current and probe:
+            found = _find_probe(tokens, probe, cursor)
+            if found is not None:
+                cursor = found + 1
+                line = current.line_of(found + 1)  # as written (includes)
+                blocks.append(pf.RawBlock(src_marker(current.label, line), "latex"))
+        blocks.append(block)
+    doc.content = blocks

@@ -1,0 +1,37 @@
+"""Stage 4, write: pandoc's LaTeX writer (with citeproc), the one place it is called."""
+
+from __future__ import annotations
+
+from ..config import BookConfig
+from ..diagnostics import Diagnostic, SourceText, pandoc_diagnostic
+from ..errors import PandocError
+from ..pandoc import run_pandoc
+
+
+def latex_args(config: BookConfig, citeproc: bool = True) -> list[str]:
+    """pandoc's LaTeX writer options: a standalone report-class document, chapters on top;
+    citeproc when the book has a bibliography or style (``citeproc``: unless done before)."""
+    args = ["--standalone", "--top-level-division=chapter", f"--resource-path={config.book_dir}"]
+    if (
+        citeproc
+        and config.metadata.get("citeproc", True)
+        and (config.bibliography or config.csl_path)
+    ):
+        args.append("--citeproc")
+    return args
+
+
+def write_latex(
+    doc_json: str, config: BookConfig, sources: dict[str, SourceText], citeproc: bool = True
+) -> tuple[str, list[Diagnostic]]:
+    """The LaTeX of a document in pandoc JSON, and pandoc's warnings located in ``sources``."""
+    try:
+        result = run_pandoc(
+            ["--from", "json", "--to", "latex", *latex_args(config, citeproc)],
+            doc_json,
+            cwd=config.book_dir,
+        )
+    except PandocError as exc:
+        located = pandoc_diagnostic(exc.diagnostics[0].message, "error", sources)
+        raise PandocError(located.message, diagnostics=[located]) from None
+    return result.text, [pandoc_diagnostic(w, "warning", sources) for w in result.warnings]
