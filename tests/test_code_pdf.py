@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,21 +128,25 @@ def test_a_missing_include_names_the_chapter_line(built: dict[str, Any]) -> None
     assert "did you mean '../listings/ch02/src/main.rs'?" in result.output
 
 
-def test_messages_after_an_include_name_the_line_as_written(built: dict[str, Any]) -> None:
-    chapter = built["root"] / "src" / "ch02-word-counter.md"
+def _run_edited(root: Path, added: str, command: str) -> tuple[Any, list[str]]:
+    """``bookbuild command`` with ``added`` after chapter 2's "## Counting" heading (undone
+    afterwards), and the edited chapter's lines."""
+    chapter = root / "src" / "ch02-word-counter.md"
     text = chapter.read_text(encoding="utf-8")
-    edited = text.replace(
-        "## Counting\n",
-        "## Counting\n\nThe count uses \\wordcountmacro{} here.\n\n[^orphan]: Never called.\n",
-    )
-    lines = edited.splitlines()
-    bad = lines.index("The count uses \\wordcountmacro{} here.") + 1
-    note = lines.index("[^orphan]: Never called.") + 1
+    edited = text.replace("## Counting\n", f"## Counting\n\n{added}")
     chapter.write_text(edited, encoding="utf-8")
     try:
-        result = CliRunner().invoke(cli, ["pdf", "--book", str(built["root"])])
+        result = CliRunner().invoke(cli, [command, "--book", str(root)])
     finally:
         chapter.write_text(text, encoding="utf-8")
+    return result, edited.splitlines()
+
+
+def test_messages_after_an_include_name_the_line_as_written(built: dict[str, Any]) -> None:
+    added = "The count uses \\wordcountmacro{} here.\n\n[^orphan]: Never called.\n"
+    result, lines = _run_edited(built["root"], added, "pdf")
+    bad = lines.index("The count uses \\wordcountmacro{} here.") + 1
+    note = lines.index("[^orphan]: Never called.") + 1
     assert result.exit_code == 1
     assert f"ch02-word-counter.md:{note}: warning: Note with key 'orphan'" in result.output
     assert f"ch02-word-counter.md:{bad}: error: Undefined control sequence" in result.output
@@ -149,21 +154,12 @@ def test_messages_after_an_include_name_the_line_as_written(built: dict[str, Any
 
 
 def test_check_sees_included_text_and_written_lines(built: dict[str, Any]) -> None:
-    chapter = built["root"] / "src" / "ch02-word-counter.md"
-    text = chapter.read_text(encoding="utf-8")
-    edited = text.replace(
-        "## Counting\n",
-        "## Counting\n\nSee the note.[^nowhere]\n\n```rust\n"
-        "{{#include ../listings/ch02/src/main.rs:20:99}}\n```\n",
+    added = (
+        "See the note.[^nowhere]\n\n```rust\n{{#include ../listings/ch02/src/main.rs:20:99}}\n```\n"
     )
-    lines = edited.splitlines()
+    result, lines = _run_edited(built["root"], added, "check")
     note = lines.index("See the note.[^nowhere]") + 1
     include = lines.index("{{#include ../listings/ch02/src/main.rs:20:99}}") + 1
-    chapter.write_text(edited, encoding="utf-8")
-    try:
-        result = CliRunner().invoke(cli, ["check", "--book", str(built["root"])])
-    finally:
-        chapter.write_text(text, encoding="utf-8")
     assert f"ch02-word-counter.md:{note}: error: footnote [^nowhere]" in result.output
     assert f"ch02-word-counter.md:{include}: warning: include '../listings" in result.output
     assert "the file has only 26 lines" in result.output

@@ -21,13 +21,12 @@ message about an included line can name the included file.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, did_you_mean
 from .errors import BookbuildError
 from .paths import display_path
 
@@ -341,11 +340,8 @@ def _anchored(
             chosen.append(index)
     if not seen:
         names = sorted({m.group("name") for t in lines for m in [_ANCHOR.search(t)] if m})
-        close = difflib.get_close_matches(anchor, names, n=1)
-        hint = (
-            f"; did you mean '{close[0]}'?"
-            if close
-            else (f"; it has {', '.join(names)}" if names else "; it has no ANCHOR: markers")
+        hint = did_you_mean(anchor, names) or (
+            f"; it has {', '.join(names)}" if names else "; it has no ANCHOR: markers"
         )
         raise IncludeError(
             f"include '{name}:{anchor}': no anchor '{anchor}' in {name}{hint}",
@@ -371,5 +367,5 @@ def _did_you_mean(folder: Path, name: str, book_dir: Path) -> str:
     if not look_in.is_dir() or not look_in.is_relative_to(book_dir):
         return ""
     names = sorted(p.name for p in look_in.iterdir() if p.is_file())
-    close = difflib.get_close_matches(wanted.name, names, n=1, cutoff=0.6)
-    return f"; did you mean '{(wanted.parent / close[0]).as_posix()}'?" if close else ""
+    prefix = "" if wanted.parent == Path(".") else f"{wanted.parent.as_posix()}/"
+    return did_you_mean(wanted.name, names, prefix)
