@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,53 @@ def test_playground_becomes_a_rust_block_and_rustdoc_range(book: Path) -> None:
     shown, _ = chapter(book, "{{#rustdoc_include ../listings/ch02/src/main.rs:12:12}}")
     visible = [line for line in shown.split("\n") if not line.startswith("#")]
     assert visible == ["fn helper() {}"]
+
+
+def test_a_chapter_with_includes_is_rebuilt_alone_as_a_full_build_writes_it(
+    tmp_path: Path,
+) -> None:
+    """An edit of prose in a chapter with includes rewrites that chapter alone (twice in a
+    row), with the .tex and warnings of a build from scratch: source lines as written, the
+    include's warning once."""
+    from bookbuild.build import book_cache, make_latex
+    from bookbuild.config import load_config
+    from bookbuild.progress import Progress
+
+    from .conftest import BOOKS
+
+    root = tmp_path / "mdbook-code"
+    shutil.copytree(BOOKS / "mdbook-code", root)
+    chapter_path = root / "src" / "ch02-word-counter.md"
+    text = chapter_path.read_text(encoding="utf-8")
+    include = "{{#include ../listings/ch02/src/main.rs:20:99}}"
+    chapter_path.write_text(
+        text.replace("## Counting\n", f"## Counting\n\n```rust\n{include}\n```\n", 1),
+        encoding="utf-8",
+    )
+
+    def build(cache: bool) -> tuple[str, list[tuple], list[str]]:
+        config = load_config(root / "book.yaml")
+        progress = Progress(quiet=True)
+        tex, warnings, _ = make_latex(config, progress, book_cache(config) if cache else None)
+        keys = sorted((w.file or "", w.line or 0, w.message) for w in warnings)
+        return tex, keys, [name for name, _ in progress.stages]
+
+    build(cache=True)
+    for sentence in ("One sentence more.", "Another sentence instead."):
+        lines = chapter_path.read_text(encoding="utf-8").splitlines()
+        first = next(i for i, line in enumerate(lines) if line.startswith("Our counter reads"))
+        lines[first] += f" {sentence}"
+        chapter_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tex, warnings, stages = build(cache=True)
+        assert "chapters" in stages and "reuse" not in stages, stages
+        assert (tex, warnings) == build(cache=False)[:2]
+        written = chapter_path.read_text(encoding="utf-8").splitlines()
+        at = written.index(include) + 1
+        found = [w for w in warnings if "the file has only" in w[2]]
+        assert [(Path(file).resolve(), line) for file, line, _ in found] == [
+            (chapter_path.resolve(), at)
+        ]
+        assert found[0][2] == (
+            "include '../listings/ch02/src/main.rs:20:99': the file has only 26 lines; "
+            "included 20 to 26"
+        )

@@ -32,7 +32,7 @@ from typing import Any
 
 from .cache import Cache, digest
 from .config import BookConfig
-from .diagnostics import Diagnostic, SourceText
+from .diagnostics import Diagnostic
 from .errors import BookbuildError
 from .markers import TEX_END, json_label, marker_block, split_at_chapters, tex_mark
 from .paths import display_path
@@ -217,6 +217,8 @@ def record_full_build(
             {
                 "label": chapter.label,
                 "text": texts[index],  # as pandoc read it (with definitions from elsewhere)
+                "written": chapter.written,  # as written, when includes changed it
+                "lines": chapter.chapter_lines,
                 "tex": pieces[index],
                 "facts": facts,
                 "cites": cites,
@@ -459,9 +461,10 @@ def rebuild(
         entry = entries[index]
         new = replace(chapters[index], text=texts[index])  # keeps its source (includes)
         # The old text is rendered too, unless its LaTeX already came from such a render.
-        versions = (
-            [new] if "alone" in entry else [ChapterText(new.chapter, new.label, entry["text"]), new]
+        old = ChapterText(
+            new.chapter, new.label, entry["text"], [], entry.get("written"), entry.get("lines")
         )
+        versions = [new] if "alone" in entry else [old, new]
         try:
             *before, after = _render(context, index, versions)
         except BookbuildError as exc:  # the full build reports it, with the whole book
@@ -474,6 +477,7 @@ def rebuild(
         if digest(after.preamble) != old_preamble:
             raise NotReusable(Reason.PREAMBLE, f"{new.label}: {Reason.PREAMBLE.value}")
         entry.update(text=new.text, tex=after.tex, cites=after.cites, alone=old_preamble)
+        entry.update(written=new.written, lines=new.chapter_lines)
         warnings = [w for w in warnings if not _belongs(w, new)] + after.warnings
     tex = state["head"] + "".join(e["tex"] for e in entries) + state["tail"]
     state["warnings"] = [w.to_json() for w in warnings]
