@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import panflute as pf
-from _filterlib import add_header_include, warn
+from _filterlib import add_header_include, chapter_label, warn
 
 #: Every result depends on one code block and the metadata: chapters can be rebuilt alone.
 INCREMENTAL = True
@@ -39,7 +39,6 @@ INCREMENTAL = True
 SETTING = "highlight-style"
 DEFAULT_STYLE = "bookbuild-grey"
 SRC_MARK = "% bookbuild:src "
-CHAPTER_MARKER = re.compile(r"^<!-- bookbuild:chapter (.+) -->$")
 LEFTOVER = re.compile(r"\{\{\s*#\w+(?:[^}]*\}\})?")
 
 #: Languages under the names authors write, as pandoc's highlighter knows them.
@@ -158,15 +157,13 @@ def _here(state: State, offset: int = 0) -> str:
 
 
 def _track(elem: pf.Element, state: State) -> None:
-    if isinstance(elem, pf.RawBlock):
-        if elem.format == "latex" and elem.text.startswith(SRC_MARK):
-            file, _, line = elem.text[len(SRC_MARK) :].rpartition(":")
-            if line.isdigit():
-                state.place = (file, int(line))
-        elif elem.format == "html":
-            found = CHAPTER_MARKER.match(elem.text.strip())
-            if found:
-                state.where, state.place = found.group(1), None
+    label = chapter_label(elem)
+    if label is not None:
+        state.where, state.place = label, None
+    elif isinstance(elem, pf.RawBlock) and elem.text.startswith(SRC_MARK):  # markers.src_marker
+        file, _, line = elem.text[len(SRC_MARK) :].rpartition(":")
+        if line.isdigit():
+            state.place = (file, int(line))
 
 
 def parse_info(elem: pf.CodeBlock) -> tuple[str | None, list[str], dict[str, str]]:

@@ -9,6 +9,7 @@ import panflute as pf
 import pytest
 
 from bookbuild.filters import load_filter
+from bookbuild.markers import chapter_marker, src_marker
 
 from .conftest import pandoc_command, tool_env
 
@@ -78,11 +79,13 @@ def test_info_strings(info: str, language: str | None, title: str | None) -> Non
 
 
 def test_leftover_directives_warn_at_their_line() -> None:
+    """The markers as bookbuild writes them (markers.py): the filter reads them back."""
+    label = "guide/ch02.md"
     md = (
-        "<!-- bookbuild:chapter guide/ch02.md -->\n\n"
-        "```{=latex}\n% bookbuild:src guide/ch02.md:7\n```\n\n"
+        f"{chapter_marker(label)}\n\n"
+        f"```{{=latex}}\n{src_marker(label, 7)}\n```\n\n"
         "```rust\nfn main() {}\n{{#playground example.rs editable}}\n```\n\n"
-        "```{=latex}\n% bookbuild:src guide/ch02.md:12\n```\n\n"
+        f"```{{=latex}}\n{src_marker(label, 12)}\n```\n\n"
         "See {{#title Guessing}} here.\n"
     )
     doc = run(md)
