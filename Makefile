@@ -9,9 +9,17 @@ STAMP    := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 # Debian packages: the engines, the LaTeX packages the book uses, pdftotext/pdftoppm, and
 # latexmk (bookbuild runs the engines itself; the benchmark's plain baseline and a test use it).
+# Fonts (issue 14): Noto for Greek, Cyrillic, Arabic, Hebrew, symbols and math (fonts-noto-core,
+# 42 MB), CJK (fonts-noto-cjk, 91 MB), emoji in black and white (fonts-symbola, 3 MB): 70 MB to
+# download, 140 MB installed, about 20 s.
 APT_PACKAGES := texlive-xetex texlive-luatex texlive-latex-recommended texlive-latex-extra \
-                texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils
+                texlive-science texlive-fonts-recommended lmodern fonts-lmodern latexmk poppler-utils qpdf \
+                texlive-binaries fonts-noto-core fonts-noto-cjk fonts-symbola
 TEX_PROGRAMS := latexmk xelatex pdflatex lualatex pdftotext
+# One file of each font package: when one is missing, the install step runs.
+FONT_FILES   := /usr/share/fonts/truetype/noto/NotoSerif-Regular.ttf \
+                /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc \
+                /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf
 
 .PHONY: book test lint golden regen-golden bench clean venv tex-engine
 
@@ -52,8 +60,9 @@ $(STAMP): pyproject.toml
 
 tex-engine:
 	@missing=""; for p in $(TEX_PROGRAMS); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for f in $(FONT_FILES); do test -f $$f || missing="$$missing $$(basename $$f)"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
-	echo "TeX Live is missing ($$missing ) - installing: apt-get install $(APT_PACKAGES)"; \
+	echo "TeX Live or fonts missing ($$missing ) - installing: apt-get install $(APT_PACKAGES)"; \
 	if [ "$$(id -u)" = 0 ]; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
 	else \

@@ -7,9 +7,12 @@ Generates the book (bench/gen_book.py) in a temp dir and times, REPS times each:
 and latexmk on the same assembled Markdown, plain ``pandoc --pdf-engine=xelatex``, and
 ``bookbuild pdf -q`` cold, with nothing changed (noop), after a one-chapter edit, and as a
 one-chapter preview (``--chapter``, when bookbuild has it); then the no-op build of the real
-book. Prints median and min-max seconds and the goals of issues 5 and 7 as PASS/FAIL.
-bookbuild runs from this checkout's src/ (PYTHONPATH), with ``--json`` for its page count
-and stages. Its peak RSS is that of the Python process alone (not pandoc, not TeX).
+book, and bookdown on the same two books (bench/bookdown_baseline.py; installed from Debian when
+missing and run as root). Prints median and min-max seconds, the goals of issues 5 and 7 and
+the ratios to bookdown of issue 15 as PASS/FAIL. bookbuild runs from this checkout's src/
+(PYTHONPATH), with ``--json`` for its page count and stages. Peak memory is given twice: the
+Python process alone, and the whole build (the sum over bookbuild, pandoc and TeX processes
+alive at once, sampled every 20 ms).
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bookdown_baseline as bookdown  # noqa: E402
 from gen_book import REPO, generate, markdown_bytes  # noqa: E402
 
 #: Runs bookbuild's CLI in-process and writes to $BENCH_RSS the peak RSS (KiB) of this process
@@ -50,16 +55,81 @@ def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                found += [int(child) for child in handle.read().split()]
+    except OSError:
+        pass
+    return found
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class TreeMemory:
+    """The largest sum of RSS over a process and its descendants, sampled every 20 ms."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_kib = pid, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            pids, total = [self.pid], 0
+            while pids:
+                pid = pids.pop()
+                total += _rss_kib(pid)
+                pids += _children(pid)
+            self.peak_kib = max(self.peak_kib, total)
+            self._stop.wait(0.02)
+
+    def stop(self) -> float:
+        """Stop sampling; the peak in MB."""
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib / 1024
+
+
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     """Run ``command`` in ``cwd``; its wall time in seconds. Stops the benchmark if it fails."""
+    return run_measured(command, cwd, env)[0]
+
+
+def run_measured(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """Like :func:`run`, with the peak memory (MB) of all its processes together."""
     start = time.perf_counter()
-    proc = subprocess.run(command, cwd=cwd, env=env or ENV, capture_output=True, text=True)
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env or ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    memory = TreeMemory(proc.pid)
+    stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - start
+    peak = memory.stop()
     if proc.returncode != 0:
         log(f"FAILED ({proc.returncode}) in {cwd}: {' '.join(command)}")
-        log((proc.stdout + proc.stderr)[-3000:])
+        log((stdout + stderr)[-3000:])
         sys.exit(1)
-    return seconds
+    return seconds, peak
 
 
 def pandoc() -> str:
@@ -82,7 +152,7 @@ class Bookbuild:
 
     def __init__(self, root: Path, scratch: Path):
         self.root, self.rss_file, self.report = root, scratch / "rss", scratch / "report.json"
-        self.peak_mb = self.child_mb = 0.0
+        self.peak_mb = self.child_mb = self.tree_mb = 0.0
         self.help = self.output("pdf", "--help")
         self.commands = self.output("--help")
 
@@ -95,9 +165,10 @@ class Bookbuild:
         extra = ["--json", str(self.report)] if args[0] == "pdf" else []
         env = dict(ENV, BENCH_RSS=str(self.rss_file))
         command = [sys.executable, "-c", RUNNER, *args, "--book", "book", *extra]
-        seconds = run(command, self.root, env)
+        seconds, tree = run_measured(command, self.root, env)
         own, child = (int(kib) / 1024 for kib in self.rss_file.read_text().split())
         self.peak_mb, self.child_mb = max(self.peak_mb, own), max(self.child_mb, child)
+        self.tree_mb = max(self.tree_mb, tree)
         return seconds
 
     def json(self) -> dict[str, object]:
@@ -148,16 +219,33 @@ def main() -> None:
     parser.add_argument("--chapters", type=int, default=40, help="chapters of the generated book")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of each case")
     parser.add_argument("--keep", type=Path, help="work in DIR (kept) instead of a temp dir")
+    parser.add_argument(
+        "--no-bookdown", action="store_true", help="skip the bookdown baseline (issue 15 ratios)"
+    )
     args = parser.parse_args()
+    with_bookdown = not args.no_bookdown and bookdown.find_or_install()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        bench(args.keep.resolve(), args.chapters, args.reps)
+        bench(args.keep.resolve(), args.chapters, args.reps, with_bookdown)
     else:
         with tempfile.TemporaryDirectory(prefix="bookbuild-bench-") as tmp:
-            bench(Path(tmp), args.chapters, args.reps)
+            bench(Path(tmp), args.chapters, args.reps, with_bookdown)
 
 
-def bench(root: Path, chapters: int, reps: int) -> None:
+def measure_bookdown(
+    book_yaml: Path, project: Path, case: str, reps: int, times: dict[str, list[float]]
+) -> None:
+    """bookdown's cold build of the same book, ``reps`` times."""
+    bookdown.write_project(book_yaml, project)
+    env = bookdown.render_env(pandoc())
+    times[case] = []
+    for rep in range(reps):
+        bookdown.clean_project(project)
+        times[case].append(run(bookdown.render_command(), project, env))
+        log(f"{case} {rep + 1}/{reps}: {times[case][-1]:.2f} s")
+
+
+def bench(root: Path, chapters: int, reps: int, with_bookdown: bool = True) -> None:
     big, seed, scratch = root / "big", root / "seed", root / "scratch"
     for folder in (big, seed, scratch):
         shutil.rmtree(folder, ignore_errors=True)
@@ -178,6 +266,8 @@ def bench(root: Path, chapters: int, reps: int) -> None:
     compile_all = [sys.executable, "-m", "compileall", "-q", str(REPO / "src" / "bookbuild")]
     subprocess.run(compile_all, env=ENV, check=True)
     measure_plain(big, scratch, reps, times)
+    if with_bookdown:
+        measure_bookdown(book_yaml, root / "bookdown-big", "bookdown cold", reps, times)
 
     bb = Bookbuild(big, scratch)
     cases = ["cold", "noop", "edit", "preview"]
@@ -206,22 +296,30 @@ def bench(root: Path, chapters: int, reps: int) -> None:
         notes.append(f"preview stages: {bb.stages()}")
     else:
         notes.append("preview: skipped, `bookbuild pdf --help` lists no --chapter")
-    big_rss = bb.peak_mb
+    big_rss, tree_mb = bb.peak_mb, bb.tree_mb
     notes.append(f"peak RSS of the largest child (pandoc or TeX): {bb.child_mb:.0f} MB")
 
     shutil.copytree(REPO / "book", seed / "book")
     shutil.copytree(REPO / "latex", seed / "latex")
     sb = Bookbuild(seed, scratch)
-    times["seed cold"] = [sb("pdf", "-q")]
+    times["seed cold"] = []
+    for _ in range(reps):
+        sb.clean()
+        times["seed cold"].append(sb("pdf", "-q"))
     times["seed noop"] = [sb("pdf", "-q") for _ in range(reps)]
     version_command = [sys.executable, "-m", "bookbuild", "--version"]
     times["startup (--version)"] = [run(version_command, seed) for _ in range(reps)]
-    log(f"seed: cold {times['seed cold'][0]:.2f} s, noop {min(times['seed noop']):.2f} s")
+    log(f"seed: cold {min(times['seed cold']):.2f} s, noop {min(times['seed noop']):.2f} s")
+    if with_bookdown:
+        measure_bookdown(
+            seed / "book" / "book.yaml", root / "bookdown-seed", "seed bookdown cold", reps, times
+        )
     notes.append("startup (--version): Python + CLI start, the floor of any no-op build")
 
     header(book_yaml, chapters, pages)
     table(times)
     goals(times, big_rss)
+    bookdown_goals(times, tree_mb)
     for note in notes:
         print(f"  {note}")
 
@@ -246,6 +344,7 @@ def header(book_yaml: Path, chapters: int, pages: object) -> None:
     print(f"machine: {len(os.sched_getaffinity(0))} CPUs (nproc), {cpu}, {platform.system()}")
     print(f"python {platform.python_version()}, {version([pandoc(), '--version'])}")
     print(f"{version(['xelatex', '--version'])}; {version(['latexmk', '--version'])}")
+    print(f"bookdown {bookdown.bookdown_version()} ({version(['Rscript', '--version'])})")
     size = markdown_bytes(book_yaml) / 1024
     print(f"book: {chapters} generated chapters, {size:.0f} KB of Markdown, {pages} pages\n")
 
@@ -285,6 +384,32 @@ def goals(times: dict[str, list[float]], rss_mb: float) -> None:
             continue
         ok = value < limit if mark == "<" else value <= limit
         print(f"{name:<28} {value:7.2f} {mark:>3} {limit:<4}  {'PASS' if ok else 'FAIL'}")
+
+
+def bookdown_goals(times: dict[str, list[float]], tree_mb: float) -> None:
+    """Issue 15: bookbuild's times as ratios of bookdown's cold build of the same book."""
+
+    def ratio(a: str, b: str) -> float | None:
+        if not times.get(a) or not times.get(b):
+            return None
+        return statistics.median(times[a]) / statistics.median(times[b])
+
+    rows = [
+        ("cold / bookdown, 300 pages", ratio("cold", "bookdown cold"), 0.5),
+        ("cold / bookdown, seed book", ratio("seed cold", "seed bookdown cold"), 0.5),
+        ("edit / bookdown cold", ratio("edit", "bookdown cold"), 0.15),
+        ("noop / bookdown cold", ratio("noop", "bookdown cold"), 0.02),
+        ("preview / bookdown cold", ratio("preview", "bookdown cold"), 0.1),
+    ]
+    print(f"\n{'goal (issue 15)':<28} {'value':>7} {'goal':>8}  result")
+    for name, value, limit in rows:
+        if value is None:
+            print(f"{name:<28} {'-':>7} {'<=':>3} {limit:<4}  skipped (no bookdown)")
+        else:
+            verdict = "PASS" if value <= limit else "FAIL"
+            print(f"{name:<28} {value:7.2f} {'<=':>3} {limit:<4}  {verdict}")
+    verdict = "PASS" if tree_mb < 400 else "FAIL"
+    print(f"{'peak memory, all processes':<28} {tree_mb:7.0f} {'<':>3} 400   {verdict} (MB)")
 
 
 if __name__ == "__main__":

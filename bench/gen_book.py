@@ -55,6 +55,20 @@ LIST_MARK = re.compile(r"^(\s*)([-*+]|\d+\.|[ivx]+\.)\s+")
 ATTRS = re.compile(r"\s*\{[^}]*\}\s*$")
 
 
+#: The book's apparatus (index and glossary marks, a glossary chapter) is not running text.
+GLOSSARY_CHAPTER = re.compile(r"^#[^\n]*\{[^}\n]*\.glossary\b", re.M)
+APPARATUS_SPAN = re.compile(r"\[([^\[\]]*)\]\{\.(?:index|gls)\b[^}]*\}")
+
+
+def apparatus_free(text: str) -> str:
+    """``text`` with ``[term]{.index}`` and ``[term]{.gls}`` marks reduced to the term."""
+    while True:
+        plain = APPARATUS_SPAN.sub(r"\1", text)
+        if plain == text:
+            return plain
+        text = plain
+
+
 class Pool:
     """Headings, sentences and list blocks of the real book's chapters."""
 
@@ -65,8 +79,12 @@ class Pool:
         config = yaml.safe_load((book_dir / "book.yaml").read_text(encoding="utf-8"))
         for name in config["chapters"]:
             text = (book_dir / name).read_text(encoding="utf-8")
+            if GLOSSARY_CHAPTER.search(text):
+                continue  # definitions, not running text
+            text = apparatus_free(text)
             for block in re.split(r"\n\s*\n", re.sub(r"<!--.*?-->", "", text, flags=re.S)):
-                self._add(block.rstrip())
+                if not block.lstrip().startswith(":::"):  # exercises, hints, solutions
+                    self._add(block.rstrip())
         #: Plain short sentences: table cells and bibliography titles.
         self.short = [
             s.rstrip(".")

@@ -83,3 +83,13 @@ def roman(number: int) -> str:
         count, number = divmod(number, value)
         digits.append(numeral * count)
     return "".join(digits)
+
+
+def text_inlines(text: str) -> list[pf.Inline]:
+    """Plain text as Str and Space inlines (a title attribute, a generated label)."""
+    out: list[pf.Inline] = []
+    for i, word in enumerate(text.split()):
+        if i:
+            out.append(pf.Space())
+        out.append(pf.Str(word))
+    return out

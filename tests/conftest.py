@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -28,6 +29,25 @@ def pdf_pages(pdf: Path) -> list[str]:
     ).stdout
     pages = out.split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def processes_in(folder: Path) -> list[str]:
+    """Command lines of the processes whose working directory lies in ``folder`` (the
+    engines a build started there), ignoring this test process: other builds running on
+    the machine at the same time do not count."""
+    found = []
+    root = folder.resolve()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cwd = Path(os.readlink(proc / "cwd"))
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except OSError:
+            continue
+        if cwd.is_relative_to(root) and command:
+            found.append(command)
+    return found
 
 
 def squash(text: str) -> str:
@@ -76,9 +96,9 @@ def book_in_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[st
 @pytest.fixture(scope="session")
 def built_real_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """The real book built once per test session: its PDF pages and its LaTeX."""
+    from bookbuild.books import load_config
     from bookbuild.build import build
     from bookbuild.builddir import work_dir
-    from bookbuild.config import load_config
     from bookbuild.progress import Progress
 
     root = tmp_path_factory.mktemp("realbook")

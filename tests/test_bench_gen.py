@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bookbuild.books import load_config
 from bookbuild.check import check
-from bookbuild.config import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 GENERATOR = REPO / "bench" / "gen_book.py"

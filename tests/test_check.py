@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bookbuild.books import load_config
 from bookbuild.check import check, check_empty_sections, check_raw_latex, load_book
 from bookbuild.check.locate import Source, cite_pattern, mask
 from bookbuild.cli import cli
-from bookbuild.config import load_config
 from bookbuild.diagnostics import Diagnostic
 
 from .conftest import REPO, SEED
@@ -291,7 +291,7 @@ def test_real_book_has_no_errors_or_warnings(real_book: Path) -> None:
     report = check(real_book)
     assert [d.format() for d in report.diagnostics if d.severity != "info"] == []
     expected = empty_headings(real_book.parent, book_chapters(real_book))
-    assert expected > 50
+    assert expected > 40  # the question chapters' sections are still mostly empty
     assert report.count("info") == expected
     assert all(d.message.startswith("empty section: #") for d in report.diagnostics)
     assert report.summary() == f"check: 0 errors, 0 warnings, {expected} info"

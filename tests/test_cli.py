@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bookbuild.books import load_config
 from bookbuild.builddir import work_dir
 from bookbuild.cli import cli
-from bookbuild.config import load_config
 
 from .conftest import REPO, pdf_pages, squash
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild.config import find_book, load_config, resolve_csl
+from bookbuild.books import find_book, load_config
+from bookbuild.config import resolve_csl
 from bookbuild.errors import ConfigError
 
 

@@ -131,8 +131,8 @@ def test_mini_book_text_numbers_agree_with_pdf(tmp_path: Path) -> None:
 @pytest.mark.latex
 def test_mini_book_through_bookbuild(tmp_path: Path) -> None:
     """The same checks with the whole pipeline: `bookbuild pdf` on the mini book, no warnings."""
+    from bookbuild.books import load_config
     from bookbuild.build import build
-    from bookbuild.config import load_config
     from bookbuild.progress import Progress
 
     work = tmp_path / "crossref"

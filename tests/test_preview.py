@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bookbuild.books import load_config
 from bookbuild.cli import cli
-from bookbuild.config import load_config
 from bookbuild.preview import SelectionError, select_chapters, split_chapters
 from bookbuild.stages.assemble import assemble
 from bookbuild.stages.read import read_book
 
-from .conftest import pdf_pages, squash
+from .conftest import pdf_pages, processes_in, squash
 
 
 @pytest.fixture
@@ -209,8 +209,7 @@ def test_watch_rebuilds_recovers_and_stops_cleanly(book: Path) -> None:
         code = watcher.stop()
     assert code == 0
     assert "stopped watching" in watcher.wait_for("stopped watching", timeout=10)
-    left = subprocess.run(["pgrep", "-f", "preview-book.tex"], capture_output=True, text=True)
-    assert left.stdout == ""
+    assert processes_in(book.parent / "build") == []
 
 
 @pytest.mark.latex

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bookbuild.books import load_config
 from bookbuild.build import build, make_latex
-from bookbuild.config import Chapter, load_config
+from bookbuild.config import Chapter
 from bookbuild.progress import Progress
 from bookbuild.stages.assemble import ChapterText
 from bookbuild.stages.read import texts_as_read

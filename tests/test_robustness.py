@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from bookbuild.cli import cli
 
-from .conftest import pdf_pages, squash
+from .conftest import pdf_pages, processes_in, squash
 
 
 @pytest.fixture
@@ -141,11 +141,6 @@ def wait_for_engine(log: Path, since: float, timeout: float = 60) -> None:
     raise AssertionError("the engine never started")
 
 
-def engine_processes(tex_name: str) -> list[str]:
-    out = subprocess.run(["pgrep", "-af", tex_name], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if "pgrep" not in line]
-
-
 @pytest.mark.latex
 @pytest.mark.parametrize("how", ["ctrl-c", "kill-engine"])
 def test_interrupted_build_keeps_pdf_and_next_build_works(book: Path, how: str) -> None:
@@ -172,7 +167,7 @@ def test_interrupted_build_keeps_pdf_and_next_build_works(book: Path, how: str) 
     else:
         assert code == 1 and "error:" in err
     assert pdf.read_bytes() == good
-    assert engine_processes(f"{how}.tex") == []
+    assert processes_in(book.parent / "build") == []
     assert build()[0] == 0
     assert "An edit that needs a new PDF." in squash(" ".join(pdf_pages(pdf)))
     assert os.path.getsize(pdf) > 0

@@ -18,7 +18,7 @@ from pathlib import Path
 from .builddir import build_lock, install_pdf, output_errors, work_dir
 from .cache import CACHE_SUBDIR, Cache, digest
 from .config import BookConfig
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, SourceText
 from .errors import BookbuildError, StrictWarningsError
 from .filters import load_filter
 from .fingerprint import (
@@ -28,10 +28,11 @@ from .fingerprint import (
     settings_fingerprint,
     write_stamp,
 )
+from .fonts import log_warnings
 from .paths import display_path
 from .progress import Progress
 from .stages.assemble import Assembled, assemble
-from .stages.compile import EnginePass, compile_pdf, required_programs
+from .stages.compile import EnginePass, EngineResult, compile_pdf, required_programs
 
 
 @dataclass
@@ -45,6 +46,16 @@ class BuildResult:
 
 def book_cache(config: BookConfig) -> Cache:
     return Cache(config.build_dir / CACHE_SUBDIR)
+
+
+def label_numbers(config: BookConfig, cache: Cache) -> dict[str, str]:
+    """The numbers the crossref filter gave each label in the last full build (LaTeX names):
+    what lets a cold build take one LaTeX pass (:mod:`bookbuild.stages.onepass`)."""
+    from . import incremental
+    from .stages import onepass
+
+    state = incremental.load_state(cache, config) or {}
+    return onepass.label_numbers(state.get("crossref_labels"))
 
 
 def make_latex(
@@ -157,7 +168,16 @@ def _build(
     fail_on_warnings(warnings, strict)
     workdir = work_dir(config)
     with build_lock(workdir):
-        result = compile_pdf(tex, config, config.engine, workdir, progress, assembled.sources)
+        result = compile_pdf(
+            tex,
+            config,
+            config.engine,
+            workdir,
+            progress,
+            assembled.sources,
+            labels=label_numbers(config, cache),
+        )
+        warnings += engine_font_warnings(result, assembled.sources, progress, strict)
         install_pdf(result.pdf, target)
     write_stamp(
         stamp_path,
@@ -174,6 +194,21 @@ def _build(
     return BuildResult(
         pdf=target, warnings=warnings, passes=result.passes, seconds=seconds, pages=result.pages
     )
+
+
+def engine_font_warnings(
+    result: EngineResult, sources: dict[str, SourceText], progress: Progress, strict: bool
+) -> list[Diagnostic]:
+    """Characters the engine's log says it had no glyph for (issue 14), as warnings."""
+    found = (
+        log_warnings(result.log.read_text(errors="replace"), sources)
+        if result.log.is_file()
+        else []
+    )
+    for warning in found:
+        progress.warn(warning)
+    fail_on_warnings(found, strict)
+    return found
 
 
 def fail_on_warnings(warnings: list[Diagnostic], strict: bool) -> None:

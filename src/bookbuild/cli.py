@@ -45,6 +45,17 @@ def output_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[...
     )
 
 
+def set_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Set a metadata key for this build (repeatable), e.g. an edition: "
+        "--set solutions=none.",
+    )(func)
+
+
 def noise_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("-q", "--quiet", is_flag=True, help="Print errors only.")(func)
     return click.option("-v", "--verbose", is_flag=True, help="Show the engine's output.")(func)
@@ -74,7 +85,8 @@ def reported_errors(verbose: bool) -> Iterator[None]:
 
 
 def _load(book: Path | None, engine: str | None = None) -> Any:
-    from .config import config_path_for, load_config, with_engine
+    from .books import config_path_for, load_config
+    from .config import with_engine
 
     return with_engine(load_config(config_path_for(book)), engine)
 
@@ -125,6 +137,7 @@ def cli() -> None:
     help="Preview only this chapter (number, file stem or title fragment; repeatable): "
     "build/preview/<stem>.pdf, numbered as in the book.",
 )
+@set_option
 @noise_options
 def pdf(
     book: Path | None,
@@ -133,6 +146,7 @@ def pdf(
     strict: bool,
     json_path: Path | None,
     chapters: tuple[str, ...],
+    settings: tuple[str, ...],
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -144,16 +158,23 @@ def pdf(
       bookbuild pdf --engine pdflatex -o /tmp/book.pdf
       bookbuild pdf --chapter 5          # build/preview/math.pdf
       bookbuild pdf --chapter workflows --chapter algorithms
+      bookbuild pdf --set solutions=none -o build/student.pdf
     """
     from .build import build, write_report
+    from .editions import with_settings
     from .errors import BookbuildError
     from .progress import Progress
 
     progress = Progress(quiet=quiet, verbose=verbose, annotate=github_annotations())
     with reported_errors(verbose):
         try:
-            config = _load(book, engine)
+            config = with_settings(_load(book, engine), settings)
             target = output or config.pdf_path
+            if not quiet:  # a layout book: what it holds that the PDF leaves out
+                from .layouts.shape import layout_notes
+
+                for note in layout_notes(config):
+                    click.echo(note, err=True)
             if chapters:
                 from .preview import preview
 
@@ -173,9 +194,15 @@ def pdf(
 @book_option
 @output_option("File to write (default: standard output).")
 @click.option("--engine", type=ENGINE_CHOICES, default=None, help="Engine the LaTeX is for.")
+@set_option
 @noise_options
 def tex(
-    book: Path | None, output: Path | None, engine: str | None, quiet: bool, verbose: bool
+    book: Path | None,
+    output: Path | None,
+    engine: str | None,
+    settings: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Write exactly the LaTeX that `bookbuild pdf` compiles.
 
@@ -184,10 +211,11 @@ def tex(
       bookbuild tex -o build/book.tex
     """
     from .build import make_latex
+    from .editions import with_settings
     from .progress import Progress
 
     with reported_errors(verbose):
-        config = _load(book, engine)
+        config = with_settings(_load(book, engine), settings)
         latex, _, _ = make_latex(config, Progress(quiet=quiet or output is None, verbose=verbose))
     _write_text(latex, output)
 
@@ -256,7 +284,7 @@ def watch(book: Path | None, chapters: tuple[str, ...], engine: str | None, verb
       bookbuild watch
       bookbuild watch --chapter math     # only build/preview/math.pdf
     """
-    from .config import config_path_for
+    from .books import config_path_for
     from .watch import WatchSettings, watch_book
 
     with reported_errors(verbose):
@@ -285,6 +313,33 @@ def clean(book: Path | None) -> None:
         removed = clean_build(_load(book))
     for folder in removed:
         click.echo(f"removed {display_path(folder)}")
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option(
+    "--from",
+    "from_layout",
+    is_flag=True,
+    help="Write FOLDER/book.yaml for the GitBook, mdBook, bookdown or Quarto book there.",
+)
+def init(folder: Path, from_layout: bool) -> None:
+    """Start a new book in FOLDER (default: here), or with --from describe a layout book.
+
+    Never overwrites a file.
+
+    \b
+    Example:
+      bookbuild init mybook && bookbuild pdf --book mybook
+      bookbuild init --from ./rust-book     # book.yaml saying `from: book.toml`
+    """
+    from .layouts.init import init_book, init_from
+    from .paths import display_path
+
+    with reported_errors(verbose=False):
+        written = init_from(folder) if from_layout else init_book(folder)
+    for path in written:
+        click.echo(f"wrote {display_path(path)}")
 
 
 def main() -> None:

@@ -109,6 +109,7 @@ METADATA: dict[str, Option] = {
         "Code highlighting (code filter): bookbuild-grey, made for grey-scale print, or a "
         "pandoc style such as monochrome, kate, tango.",
     ),
+    "callouts": Option((bool,), True, "Box ::: note/tip/warning/important/caution callouts."),
 }
 
 
@@ -140,6 +141,9 @@ class BookConfig:
     preamble: list[Path]
     csl_path: Path | None = None
     bibliography: list[Path] = field(default_factory=list)
+    markdown: str = "pandoc"  # build.markdown: pandoc, gfm or commonmark
+    note_scope: str = "book"  # build.note_scope: book or chapter
+    layout: Any = None  # a layout book's tree (bookbuild.layouts.shape.Plan), else None
 
     @property
     def pdf_path(self) -> Path:
@@ -149,28 +153,6 @@ class BookConfig:
     def source_root(self) -> Path:
         """Paths in markers and messages are given relative to this (the book dir's parent)."""
         return self.book_dir.parent
-
-
-def find_book(start: Path | None = None) -> Path:
-    """The nearest ``book/book.yaml`` from ``start`` (default: the working dir) upward."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / "book" / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-        if folder == here and (folder / CONFIG_NAME).is_file():
-            return folder / CONFIG_NAME
-    message = f"no book/{CONFIG_NAME} found in {display_path(here)} or above; pass --book DIR"
-    raise ConfigError([Diagnostic("error", message)])
-
-
-def config_path_for(book: Path | None) -> Path:
-    """Resolve the ``--book`` argument (a directory or a book.yaml) to the config file."""
-    if book is None:
-        return find_book()
-    if book.is_dir():
-        return book / CONFIG_NAME
-    return book
 
 
 def _key_lines(node: yaml.Node, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
@@ -401,10 +383,15 @@ def _check_metadata(
     return values, csl_path, bibliography
 
 
-def load_config(config_path: Path) -> BookConfig:
-    """Read and validate book.yaml; raise ConfigError listing every problem."""
+def parse_config(config_path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """book.yaml's data and the line of each key (ConfigError when it is not YAML)."""
+    return _parse_yaml(config_path.absolute())
+
+
+def config_from_yaml(config_path: Path, data: Any, lines: dict[tuple[Any, ...], int]) -> BookConfig:
+    """Validate book.yaml's ``data`` (its key lines from :func:`parse_config`); raise
+    ConfigError listing every problem. Books in other layouts: :mod:`bookbuild.books`."""
     config_path = config_path.absolute()
-    data, lines = _parse_yaml(config_path)
     problems = _Problems(config_path, lines)
     book_dir = config_path.parent
     if not isinstance(data, dict):

@@ -90,6 +90,13 @@ class LatexError(BookbuildError):
         self.log_path = log_path
 
 
+class SelectionError(BookbuildError):
+    """``pdf --chapter`` names no chapter, or several (raised by the preview and by a layout
+    book's page selection, :mod:`bookbuild.layouts.preview`)."""
+
+    exit_code = EXIT_USAGE
+
+
 class StrictWarningsError(BookbuildError):
     """Warnings were reported and --strict asked for them to fail the build."""
 

@@ -15,6 +15,9 @@ Contract between bookbuild and the filters:
 - Author errors (a label defined twice ...) are raised as ``ValueError`` subclasses; bookbuild
   reports their message alone. Any other exception is a crash of the filter and is reported
   with the filter's file and line.
+- The ``bookbuild-book-dir`` metadata holds the book's folder (set by
+  ``stages.transform.apply_filters``, so every path has it: full build, chapter rebuild, preview)
+  for filters that read files in it (the quarto filter's ``_variables.yml``, figure files).
 - Preamble code goes into the ``header-includes`` metadata list (bookbuild puts the book's own
   preamble there too), never via ``-H``, which would replace it.
 """
@@ -35,7 +38,7 @@ from .markers import src_place
 from .pandoc import point_panflute_at_pandoc
 
 #: Filters a book gets when book.yaml does not list its own, in the order they run.
-DEFAULT_FILTERS = ("parts", "footnotes", "deflists", "crossref")
+DEFAULT_FILTERS = ("parts", "footnotes", "deflists", "callouts", "crossref")
 
 
 def builtin_filters_dir() -> Path:

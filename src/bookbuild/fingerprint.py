@@ -96,7 +96,11 @@ def input_files(config: BookConfig, chapters: bool = True) -> list[Path]:
     config, preamble, filters, bibliography, CSL style, and bookbuild's own code."""
     skipped = set() if chapters else {c.path for c in config.chapters}
     files = {
-        *(p for p in book_files(config.book_dir) if p not in skipped),
+        *(
+            p
+            for p in book_files(config.book_dir)
+            if p not in skipped and not p.is_relative_to(config.build_dir)  # DIR/build/
+        ),
         config.config_path,
         *config.preamble,
         *config.filters,
@@ -121,4 +125,5 @@ def build_fingerprint(config: BookConfig, target: Path, programs: list[str]) -> 
     engines = [shutil.which(p) for p in programs]
     tools = [pandoc_path(), panflute_path(), *engines]
     settings = {"engine": config.engine, "target": str(target.absolute())}
+    settings["metadata"] = json.dumps(config.metadata, sort_keys=True, default=str)  # --set
     return inputs_fingerprint(input_files(config), tools, settings)

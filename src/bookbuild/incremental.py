@@ -44,6 +44,7 @@ from .stages.read import (
     header_ids,
     make_ids_unique,
     parse_texts,
+    shaped_blocks,
     texts_as_read,
 )
 from .stages.transform import Document, Transformed
@@ -346,7 +347,7 @@ def _chapter_alone(context: _Context, index: int, chapter: ChapterText) -> _Chap
     state = context.state
     entries = state["chapters"]
     entry = parse_texts([chapter.text], context.cache)[0]
-    blocks = entry["doc"]["blocks"]
+    blocks = shaped_blocks(context.config, chapter, entry)  # layouts: shaped as in the book
     warnings = chapter_warnings(chapter, entry["warnings"], context.metadata, context.lent)
     if not chapter.text.strip():
         warnings.append(

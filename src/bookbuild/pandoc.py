@@ -118,3 +118,21 @@ def write_format(
 def json_metadata(doc: Any) -> dict[str, Any]:
     """The document's metadata as plain JSON (for tests and diagnostics)."""
     return dict(json.loads(doc_to_json(doc)).get("meta", {}))
+
+
+def plain_text(inlines: list[Any]) -> str:
+    """The text of pandoc JSON inlines (enough for headings and titles)."""
+    out: list[str] = []
+    for inline in inlines:
+        kind, content = inline.get("t"), inline.get("c")
+        if kind == "Str":
+            out.append(content)
+        elif kind in ("Space", "SoftBreak", "LineBreak"):
+            out.append(" ")
+        elif kind in ("Emph", "Strong", "SmallCaps", "Strikeout", "Underline"):
+            out.append(plain_text(content))
+        elif kind in ("Span", "Link", "Quoted"):  # [attr or quote type, inlines, …]
+            out.append(plain_text(content[1]))
+        elif kind in ("Code", "Math"):
+            out.append(content[1])
+    return "".join(out)

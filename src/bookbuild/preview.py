@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import BuildResult, book_cache, fail_on_warnings
+from .build import BuildResult, book_cache, engine_font_warnings, fail_on_warnings, label_numbers
 from .builddir import build_lock, install_pdf, output_errors
 from .config import ENGINES, BookConfig
 from .diagnostics import Diagnostic, diagnostic_from_text
-from .errors import EXIT_USAGE, BookbuildError
+from .dialects.labels import dialect_labels
+from .errors import SelectionError
 from .filters import filterlib, load_filter
 from .markers import json_label, marker_block, split_at_chapters
-from .pandoc import run_pandoc
+from .pandoc import plain_text, run_pandoc
 from .paths import display_path
 from .pipeline import typeset
 from .progress import Progress
@@ -39,12 +40,6 @@ from .syntax import CROSSREF_ID, LABEL_DEFINITION, LABEL_REFERENCE
 
 #: Metadata that makes the title page and the table of contents.
 TITLE_PAGE_KEYS = ("title", "subtitle", "author", "date", "abstract", "institute", "toc")
-
-
-class SelectionError(BookbuildError):
-    """``--chapter`` names no chapter, or several."""
-
-    exit_code = EXIT_USAGE
 
 
 @dataclass
@@ -67,24 +62,6 @@ class ChapterInfo:
         return f"{number}{self.stem}{title}"
 
 
-def _plain(inlines: list[Any]) -> str:
-    """The text of JSON inlines (enough for headings)."""
-    out: list[str] = []
-    for inline in inlines:
-        kind, content = inline.get("t"), inline.get("c")
-        if kind == "Str":
-            out.append(content)
-        elif kind in ("Space", "SoftBreak", "LineBreak"):
-            out.append(" ")
-        elif kind in ("Emph", "Strong", "SmallCaps", "Strikeout", "Underline"):
-            out.append(_plain(content))
-        elif kind in ("Span", "Link", "Quoted"):  # [attr or quote type, inlines, …]
-            out.append(_plain(content[1]))
-        elif kind in ("Code", "Math"):
-            out.append(content[1])
-    return "".join(out)
-
-
 def split_chapters(book: dict[str, Any], chapters: list[ChapterText]) -> list[ChapterInfo]:
     """Cut the book's JSON at the chapter markers and number chapters and parts as LaTeX does."""
     by_label = {c.label: c for c in chapters}
@@ -99,7 +76,7 @@ def split_chapters(book: dict[str, Any], chapters: list[ChapterText]) -> list[Ch
             if block["t"] != "Header" or block["c"][0] != 1:
                 continue
             classes = block["c"][1][1]
-            title = _plain(block["c"][2])
+            title = plain_text(block["c"][2])
             if "part" in classes:
                 if "unnumbered" not in classes:
                     part_number += 1
@@ -296,7 +273,12 @@ def _preview(
         book, read_warnings = read_book(config, assembled.chapters, cache)
         detail.append(f"{cache.misses} read, {cache.hits} cached")
     infos = split_chapters(book, assembled.chapters)
-    chosen = select_chapters(infos, selectors)
+    if config.layout is not None:  # a layout book: pages at any depth, numbered as in it
+        from .layouts.preview import select_pages
+
+        chosen = select_pages(config.layout, infos, selectors)
+    else:
+        chosen = select_chapters(infos, selectors)
     name = preview_name(chosen)
     target = output or config.build_dir / "preview" / f"{name}.pdf"
     progress.say(
@@ -317,6 +299,8 @@ def _preview(
         if info.text.label not in shown
         for m in LABEL_DEFINITION.findall(info.text.text)
     }
+    # Quarto and bookdown chapters name their labels their own way (dialects/labels.py).
+    external |= {m for i in infos if i.text.label not in shown for m in dialect_labels(i.text.text)}
     aux = full_build_aux(config)
     previewed_files = {display_path(info.text.chapter.path) for info in chosen}
     warnings = [w for w in read_warnings if w.file in previewed_files]
@@ -364,8 +348,15 @@ def _preview(
     workdir = config.build_dir / "preview" / ".work" / config.engine / name
     with build_lock(workdir):
         result = compile_pdf(
-            tex, _named(config, name), config.engine, workdir, progress, assembled.sources
+            tex,
+            _named(config, name),
+            config.engine,
+            workdir,
+            progress,
+            assembled.sources,
+            labels=label_numbers(config, cache),
         )
+        warnings += engine_font_warnings(result, assembled.sources, progress, strict)
         install_pdf(result.pdf, target)
     seconds = time.perf_counter() - start
     progress.done(seconds, target, result.pages)

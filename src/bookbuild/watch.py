@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from .books import load_config
 from .build import build
-from .config import BookConfig, load_config, with_engine
+from .config import BookConfig, with_engine
 from .errors import BookbuildError
 from .paths import display_path
 from .progress import Progress

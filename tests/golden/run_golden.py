@@ -24,6 +24,7 @@ REPO = GOLDEN_DIR.parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from bookbuild.config import resolve_csl  # noqa: E402
+from bookbuild.dialects.cells import normalise_cells  # noqa: E402
 from bookbuild.filters import load_filter, resolve_filter, run_filters  # noqa: E402
 from bookbuild.pandoc import read_markdown, write_format  # noqa: E402
 
@@ -59,7 +60,9 @@ def render_case(case: Path) -> str:
             raise SystemExit(f"{case.name}: no filter named {name!r}")
         modules.append(load_filter(path))
     fmt = case_format(case)
-    doc, _ = read_markdown((case / "input.md").read_text(), cwd=case)
+    # As bookbuild reads a chapter: knitr/Quarto cells made readable, the book's folder known.
+    doc, _ = read_markdown(normalise_cells((case / "input.md").read_text()), cwd=case)
+    doc.metadata["bookbuild-book-dir"] = str(case)
     doc.bookbuild_warnings = []  # a case's expected warnings are not printed
     doc = run_filters(doc, modules, output_format=fmt)
     csl = doc.get_metadata("csl", None)

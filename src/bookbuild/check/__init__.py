@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import BookConfig, config_path_for, load_config
+from ..books import config_path_for, load_config
+from ..config import BookConfig
 from ..diagnostics import Diagnostic
 from ..errors import (
     EXIT_BUILD_FAILED,

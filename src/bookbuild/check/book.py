@@ -76,6 +76,8 @@ def _walk(elem: Any) -> list[Any]:
 
 
 def _metadata_path(config: BookConfig) -> Path:
+    if config.layout is not None:  # a layout book: where its layout keeps the metadata
+        return config.layout.tree.metadata_file or config.layout.tree.layout_file
     data = yaml.safe_load(config.config_path.read_text(encoding="utf-8"))
     name = data.get("metadata") if isinstance(data, dict) else None
     return config.book_dir / name if isinstance(name, str) else config.config_path

@@ -9,12 +9,19 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..diagnostics import Diagnostic, did_you_mean
+from ..fonts import check_glyphs
 from ..paths import display_path
 from ..syntax import CROSSREF_ID, LEADING_LABEL, NOTE_DEFINITION, NOTE_USE
 from .book import Book
+from .index import check_index_entries
 from .locate import Source, cite_pattern, heading_pattern, label_pattern
 
 # -- the checks ----------------------------------------------------------------------------
+
+#: Quarto's cross-reference labels (``@fig-x``, ``@thm-x`` …), resolved by filters/quarto.py.
+QUARTO_REF = re.compile(
+    r"(?i)(sec|fig|tbl|eq|lst|thm|lem|cor|prp|cnj|def|exm|exr|sol|rem|hyp|nte|tip|wrn|imp|cau)-"
+)
 
 
 def check_citations(book: Book) -> list[Diagnostic]:
@@ -32,6 +39,8 @@ def check_citations(book: Book) -> list[Diagnostic]:
             cited.add(key)
             if CROSSREF_ID.match(key) or key == "*":
                 continue
+            if QUARTO_REF.match(key) and any(p.stem == "quarto" for p in book.config.filters):
+                continue  # the quarto filter resolves it (and warns when it cannot)
             pattern = cite_pattern(key)
             if not book.has_bibliography:
                 message = f"citation '@{key}' but the book has no bibliography"
@@ -155,6 +164,8 @@ def check_images(book: Book) -> list[Diagnostic]:
         candidates = (
             [path] if path.suffix else [path, *(path.with_suffix(s) for s in _IMAGE_SUFFIXES)]
         )
+        if any(p.stem == "quarto" for p in book.config.filters):  # Quarto: from the chapter too
+            candidates.append(source.path.parent / unquote(elem.url))
         if any(p.is_file() for p in candidates):
             book.locate(source, pattern)
             continue
@@ -326,4 +337,6 @@ CHECKS: tuple[Callable[[Book], list[Diagnostic]], ...] = (
     check_raw_latex,
     check_list_indent,
     check_empty_sections,
+    check_glyphs,  # characters no font has (issue 14)
+    check_index_entries,  # check/index.py
 )

@@ -16,6 +16,7 @@ import yaml
 
 from ..config import BookConfig, Chapter
 from ..diagnostics import Diagnostic, SourceText
+from ..dialects.cells import normalise_cells
 from ..errors import BookbuildError
 from ..includes import expand
 from ..markers import chapter_marker
@@ -110,12 +111,14 @@ def chapter_texts(config: BookConfig) -> list[ChapterText]:
             ) from None
         text = text.removeprefix("\ufeff")
         expanded = expand(text, chapter.path, config.book_dir)  # includes, info strings
-        changed = expanded.text != text
+        # knitr/Quarto cell fences -> fenced code pandoc reads (same lines; dialects/cells.py)
+        read = normalise_cells(expanded.text)
+        changed = read != text
         texts.append(
             ChapterText(
                 chapter,
                 label,
-                expanded.text,
+                read,
                 expanded.warnings,
                 text if changed else None,
                 expanded.chapter_lines if changed else None,

@@ -38,9 +38,11 @@ from ..config import BookConfig
 from ..diagnostics import Diagnostic, SourceText, find_in_source
 from ..errors import LatexError, ToolMissingError
 from ..fingerprint import pdf_fingerprint
+from ..indexprog import INDEX_SIDE_FILES, update_index
 from ..markers import src_place
 from ..paths import display_path
 from ..progress import Progress
+from . import onepass
 
 #: Debian packages that give bookbuild every engine and the LaTeX packages the book uses.
 APT_PACKAGES = (
@@ -152,7 +154,11 @@ def _settled(before: dict[Path, bytes], after: dict[Path, bytes]) -> bool:
     """True when the pass left every reread file as it found it (the page count aside)."""
 
     def norm(files: dict[Path, bytes]) -> dict[Path, bytes]:
-        return {p: IGNORED_AUX_LINE.sub(b"", data) for p, data in files.items()}
+        return {
+            p: IGNORED_AUX_LINE.sub(b"", data)
+            for p, data in files.items()
+            if p.suffix not in INDEX_SIDE_FILES  # the index counts through its .ind
+        }
 
     return norm(before) == norm(after)
 
@@ -206,8 +212,13 @@ def run_engine(
     search_path: list[Path],
     on_output: Callable[[str], None] | None = None,
     on_pass: Callable[[EnginePass], None] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> EngineResult:
-    """Compile ``tex_path`` in its own directory; return the PDF it produced there."""
+    """Compile ``tex_path`` in its own directory; return the PDF it produced there.
+
+    With ``labels`` (LaTeX label -> number, possibly empty), a cold build tries one pass
+    (:mod:`bookbuild.stages.onepass`); when that pass does not come out as a second one
+    would, it counts as the loop's first pass."""
     check_engine(engine)
     workdir = tex_path.parent
     stem = tex_path.stem
@@ -220,11 +231,15 @@ def run_engine(
     saved = reread_files(workdir, stem)
     before = saved
     settled = True
+    plan = None  # a cold build in one pass (issue 15)
+    if labels is not None and engine != "tectonic" and not saved and onepass.enabled():
+        plan = onepass.prepare(tex_path, labels)
     while True:
         start = time.perf_counter()
         old_pdf = pdf_fingerprint(pdf)
+        run = onepass.command(command, tex_path) if plan is not None and not passes else command
         try:
-            returncode = _run_once(command, workdir, env, on_output, output_lines)
+            returncode = _run_once(run, workdir, env, on_output, output_lines)
         except BaseException:
             _restore(workdir, stem, saved)
             raise
@@ -237,7 +252,23 @@ def run_engine(
             raise latex_failure(log, "".join(output_lines))
         if engine == "tectonic":
             break
+        if plan is not None and len(passes) == 1:
+            start = time.perf_counter()
+            why = onepass.finish(tex_path, plan, _reread_paths(workdir, stem))
+            if not why:
+                moved = EnginePass("contents", time.perf_counter() - start)
+                if on_pass:
+                    on_pass(moved)
+                return EngineResult(pdf=pdf, log=log, passes=[*passes, moved])
+            if on_output:
+                on_output(f"bookbuild-onepass: a second pass ({why})")
         after = reread_files(workdir, stem)
+        start = time.perf_counter()
+        program = update_index(workdir, stem, before, env)  # makeindex when the .idx changed
+        if program:
+            after = reread_files(workdir, stem)
+            if on_pass:
+                on_pass(EnginePass(program, time.perf_counter() - start))
         if _settled(before, after):
             break
         if len(passes) >= MAX_PASSES:
@@ -260,8 +291,13 @@ def compile_pdf(
     workdir: Path,
     progress: Progress,
     sources: dict[str, SourceText],
+    labels: dict[str, str] | None = None,
 ) -> EngineResult:
-    """Stage 5: the engine turns the LaTeX into a PDF inside ``workdir``."""
+    """Stage 5: the engine turns the LaTeX into a PDF inside ``workdir``.
+
+    ``labels`` (LaTeX label -> number, from the last full build) let a cold build take one
+    pass (:mod:`bookbuild.stages.onepass`); None (a caller that cannot know them) is the
+    same as no labels known."""
     tex_path = workdir / (Path(config.output).stem + ".tex")
     write_if_changed(tex_path, tex)
 
@@ -282,6 +318,7 @@ def compile_pdf(
             search_path=[config.book_dir, *{p.parent for p in config.preamble}],
             on_output=on_output,
             on_pass=on_pass,
+            labels=labels or {},
         )
     except LatexError as exc:
         diagnostic = latex_diagnostic(

@@ -28,6 +28,7 @@ from ..cache import Cache, digest
 from ..config import BookConfig
 from ..diagnostics import Diagnostic
 from ..fingerprint import tool_fingerprint
+from ..layouts.shape import shape_chapter
 from ..markers import marker_block
 from ..pandoc import READER, pandoc_path, read_markdown_json, run_pandoc
 from ..paths import display_path
@@ -274,6 +275,14 @@ def explicit_ids(text: str) -> set[str]:
     return set(_EXPLICIT_ID.findall(text))
 
 
+def shaped_blocks(config: BookConfig, chapter: ChapterText, entry: dict[str, Any]) -> list[Any]:
+    """A chapter's blocks as read, shaped by its book's layout (headings shifted to its depth
+    in the table of contents, parts, image paths: :func:`bookbuild.layouts.shape.shape_chapter`;
+    a book.yaml book's are unchanged). Every path reads a chapter's blocks through here, before
+    ids are made unique: the full build, a chapter rebuild, the preview and ``check``."""
+    return shape_chapter(config, chapter.chapter.path, chapter.text, entry["doc"]["blocks"])
+
+
 def read_book(
     config: BookConfig,
     chapters: list[ChapterText],
@@ -291,7 +300,7 @@ def read_book(
     warnings = [Diagnostic("warning", clean_warning(w)) for w in meta_entry["warnings"]]
     per_chapter: list[tuple[set[str], list[Any]]] = []
     for chapter, entry in zip(chapters, chapter_entries, strict=True):
-        per_chapter.append((explicit_ids(chapter.text), entry["doc"]["blocks"]))
+        per_chapter.append((explicit_ids(chapter.text), shaped_blocks(config, chapter, entry)))
         warnings += chapter_warnings(chapter, entry["warnings"], metadata, lent)
     as_read = [header_ids(chapter_blocks) for _, chapter_blocks in per_chapter]
     make_ids_unique(per_chapter)

@@ -15,12 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..chapter_bibliography import apply_chapter_bibliography
 from ..config import ENGINES, BookConfig
 from ..diagnostics import Diagnostic, SourceText, diagnostic_from_text, find_in_source
 from ..errors import BookbuildError
 from ..filters import filterlib, load_filter, run_filters
+from ..fonts import setup_fonts
 from ..markers import panflute_label, src_marker, tex_mark
 from ..pandoc import doc_to_json, load_json
+from ..print_edition import apply_print_edition
 
 
 @dataclass
@@ -57,6 +60,7 @@ def transform(document: Document, config: BookConfig, modules: list[Any]) -> Tra
     for name, value in document.context.items():
         setattr(doc, name, value)
     doc = apply_filters(doc, config, "latex", modules)
+    setup_fonts(doc, config)  # fonts for every character (issue 14); warns on the doc
     warnings = [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
     errors = image_errors(doc, config, document.sources)
     if errors:
@@ -86,6 +90,9 @@ def apply_filters(
     """The configured filters, in-process, in order."""
     if modules is None:
         modules = [load_filter(path) for path in config.filters]
+    import panflute as pf  # the book's folder, for filters that read files in it (_variables.yml)
+
+    doc.metadata["bookbuild-book-dir"] = pf.MetaString(str(config.book_dir))
     return run_filters(doc, modules, output_format)
 
 
@@ -101,6 +108,8 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
             *[pf.MetaString(str(p)) for p in config.bibliography]
         )
     number_front_matter_in_roman(doc)
+    apply_print_edition(doc)  # trim, binding margins, bleed, black links (print: true)
+    apply_chapter_bibliography(doc, config)  # bibliography-placement: per-chapter
     institute = doc.metadata.content.get("institute")
     author = doc.metadata.content.get("author")
     if institute is None or not isinstance(author, pf.MetaInlines):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..chapter_bibliography import per_chapter
 from ..config import BookConfig
 from ..diagnostics import Diagnostic, SourceText, pandoc_diagnostic
 from ..errors import PandocError
@@ -14,6 +15,7 @@ def latex_args(config: BookConfig, citeproc: bool = True) -> list[str]:
     args = ["--standalone", "--top-level-division=chapter", f"--resource-path={config.book_dir}"]
     if (
         citeproc
+        and not per_chapter(config)  # per-chapter lists: citeproc ran in finish_metadata
         and config.metadata.get("citeproc", True)
         and (config.bibliography or config.csl_path)
     ):

@@ -1,0 +1,201 @@
+"""Layout books built end to end: the PDF's outline and contents follow the book's own TOC."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from bookbuild.books import config_path_for, load_config
+from bookbuild.build import build
+from bookbuild.layouts import detect
+from bookbuild.progress import Progress
+
+from .conftest import BOOKS, pdf_pages, squash
+
+LAYOUT_BOOKS = ("mdbook-ferris", "gitbook-fieldecology", "bookdown-inference", "quarto-datasci")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Each sample book copied and built once: name -> (book dir, pdf, pages' text)."""
+    out = {}
+    root = tmp_path_factory.mktemp("layouts")
+    for name in LAYOUT_BOOKS:
+        book = root / name
+        shutil.copytree(BOOKS / name, book)
+        config = load_config(config_path_for(book))  # no book.yaml: the layout is detected
+        result = build(config)
+        out[name] = (book, result.pdf, pdf_pages(result.pdf), result)
+    return out
+
+
+def outline(pdf: Path) -> list[tuple[int, str]]:
+    reader = pypdf.PdfReader(pdf)
+    found: list[tuple[int, str]] = []
+
+    def walk(items, depth):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                found.append((depth, item.title))
+
+    walk(reader.outline, 0)
+    return found
+
+
+#: src/SUMMARY.md of mdbook-ferris as a reader sees it: parts at the top, each chapter one
+#: level below its part, each nested page one level below its parent.
+FERRIS_TREE = [
+    (0, "Foreword"),
+    (0, "Introduction"),
+    (0, "I Getting started"),
+    (1, "Installation"),
+    (2, "Hello, World!"),
+    (3, "Anatomy of a Rust Program"),
+    (4, "The main function"),
+    (2, "Hello, Cargo!"),
+    (1, "Programming a Guessing Game"),
+    (0, "II Core ideas"),
+    (1, "Understanding Ownership"),
+    (2, "What is Ownership?"),
+    (2, "References and Borrowing"),
+    (1, "Chapter 4. Traits in Depth"),
+    (1, "Async, Await and Futures"),
+    (1, "Contributors"),
+]
+
+
+def test_mdbook_outline_is_the_summary_tree(built):
+    _, pdf, _, _ = built["mdbook-ferris"]
+    marks = outline(pdf)
+    pages_in_outline = [m for m in marks if m in FERRIS_TREE]
+    assert pages_in_outline == FERRIS_TREE
+    depth = {t: d for d, t in marks}
+    assert depth["Macros"] == depth["Anatomy of a Rust Program"] + 1  # a page's own sections
+    assert depth["Troubleshooting"] == depth["Installation"] + 1
+
+
+def test_mdbook_numbering_and_contents(built):
+    _, _, pages, _ = built["mdbook-ferris"]
+    contents = squash(" ".join(p for p in pages[:4] if "Contents" in p or "Traits" in p))
+    assert re.search(r"\bForeword 1\b", contents)  # prefix: unnumbered
+    assert re.search(r"\b1 Installation\b", contents)
+    assert re.search(r"\b1\.3 Hello, World!", contents)
+    assert re.search(r"\b1\.3\.2 Anatomy of a Rust Program", contents)
+    assert re.search(r"\b1\.3\.2\.1 Macros", contents)
+    assert "1.4 Hello, Cargo!" in contents  # a draft: listed
+    assert re.search(r"\b3 Understanding Ownership", contents)
+    assert "Chapter 4. Traits in Depth" in contents and "4 Chapter 4." not in contents
+    assert re.search(r"\b5 Async, Await and Futures", contents)  # counts on after "Chapter 4."
+    assert re.search(r"Futures \d+ Contributors \d+", contents)  # suffix: unnumbered
+
+
+def test_contents_page_numbers_point_at_the_pages(built):
+    for name in LAYOUT_BOOKS:
+        _, pdf, pages, result = built[name]
+        assert result.pages == len(pages) == len(pypdf.PdfReader(pdf).pages)
+        body = [
+            i for i, p in enumerate(pages) if re.search(r"^\s*1\s*$", p.strip().splitlines()[-1])
+        ]
+        first_body = body[-1] if body else 0
+        toc = " ".join(p for p in pages[:first_body] if p)
+        chapters = re.findall(r"^\s*(?:\d+|[A-Z])\s+(\S.*?\S)\s{3,}(\d+)\s*$", toc, re.M)
+        assert chapters, name
+        for title, number in chapters:
+            page = pages[first_body + int(number) - 1]
+            assert squash(title) in squash(page), (name, title, number)
+
+
+def test_gitbook_parts_intro_and_nesting(built):
+    book, pdf, pages, _ = built["gitbook-fieldecology"]
+    marks = outline(pdf)
+    assert marks[0] == (0, "Field Methods in Ecology")  # README.md, the introduction
+    assert (0, "Part I — Foundations") in marks and (0, "Part II. Field work") in marks
+    index = marks.index((0, "Part I — Foundations"))
+    assert marks[index + 1 : index + 7] == [
+        (1, "Sampling design"),
+        (2, "Populations and samples"),
+        (2, "Random sampling"),
+        (3, "Drawing the sample"),
+        (3, "Stratified designs"),
+        (4, "Allocation rules"),
+    ]
+    text = squash(" ".join(pages))
+    assert "Part I Part I" not in text and "Part II Part II" not in text
+    assert "Zoë Ångström" in text
+    reader = pypdf.PdfReader(pdf)
+    images = sum(len(page.images) for page in reader.pages)
+    # the grid, written relative to its page in a subfolder (the README's raw-HTML <img> is
+    # rebased too, and printed once the html filter turns it into an image)
+    assert images >= 1
+
+
+def test_bookdown_parts_appendix_and_chunks(built):
+    _, pdf, pages, _ = built["bookdown-inference"]
+    marks = outline(pdf)
+    assert (0, "I Foundations") in marks
+    assert (0, "Appendix") in marks
+    after = marks[marks.index((0, "Appendix")) :]
+    assert (1, "A R basics") in after or (1, "R basics") in after
+    text = squash(" ".join(pages))
+    assert "rolls <- sample(1:6, 1000, replace = TRUE)" in text  # shown, not run
+    assert "Notes on Statistical Inference" in pages[0]
+    assert "Sofía Nikoláou" in pages[0]
+
+
+def test_quarto_parts_appendices_and_yaml_titles(built):
+    _, pdf, pages, _ = built["quarto-datasci"]
+    marks = outline(pdf)
+    assert [t for d, t in marks if d == 0] == [
+        "Preface",
+        "Introduction",
+        "I Wrangling",
+        "II Visualise",
+        "Appendices",
+    ]
+    contents = squash(" ".join(pages[1:3]))
+    assert re.search(r"\b1 Introduction 2\b", contents)  # title: from the YAML header
+    assert re.search(r"\b1\.1 The workflow", contents)
+    assert re.search(r"\bA Tools\b", contents)
+    assert any("Plots are for seeing patterns" in p and "Visualise" in p for p in pages)
+    assert "Jürgen Weiß" in pages[0]
+
+
+def test_no_op_rebuild_and_detection_of_the_layout(built):
+    book, _, _, _ = built["mdbook-ferris"]
+    result = build(load_config(detect(book)))
+    assert result.passes == []  # nothing changed: the build dir is not an input
+
+
+def test_edited_nested_page_is_rebuilt_alone(built, tmp_path):
+    book = tmp_path / "ferris"
+    shutil.copytree(BOOKS / "mdbook-ferris", book)
+    build(load_config(book / "book.toml"))
+    page = book / "src" / "ch01-00-getting-started" / "anatomy.md"
+    page.write_text(page.read_text().replace("in detail", "line by line"))
+    stream = io.StringIO()
+    result = build(load_config(book / "book.toml"), progress=Progress(stream=stream))
+    assert "anatomy.md" in stream.getvalue() and "chapters reused" in stream.getvalue()
+    assert outline(result.pdf) == outline(built["mdbook-ferris"][1])
+    assert "line by line" in squash(" ".join(pdf_pages(result.pdf)))
+
+
+def test_preview_of_a_nested_page_is_numbered_as_in_the_book(built):
+    from bookbuild.preview import SelectionError, preview
+
+    book, _, _, _ = built["mdbook-ferris"]
+    config = load_config(book / "book.toml")
+    for selector in ("anatomy", "1.3.2", "Anatomy of a Rust"):
+        result = preview(config, [selector], Progress(quiet=True))
+        text = squash(" ".join(pdf_pages(result.pdf)))
+        assert "1.3.2 Anatomy of a Rust Program" in text, selector
+        assert "1.3.2.1 Macros" in text
+    with pytest.raises(SelectionError) as info:
+        preview(config, ["anatomie"], Progress(quiet=True))
+    assert "did you mean 'anatomy'?" in info.value.message
