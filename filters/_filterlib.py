@@ -93,3 +93,18 @@ def text_inlines(text: str) -> list[pf.Inline]:
             out.append(pf.Space())
         out.append(pf.Str(word))
     return out
+
+
+#: The start of bookbuild's source marker, a LaTeX comment block (``% bookbuild:src FILE:LINE``)
+#: before each top-level block; bookbuild writes it (``markers.src_marker``).
+SRC_MARK = "% bookbuild:src "
+
+
+def source_place(block: pf.Element) -> tuple[str, int] | None:
+    """(file, line) a bookbuild source marker names, else None: the blocks after it start at
+    that line of that file."""
+    if isinstance(block, pf.RawBlock) and block.text.startswith(SRC_MARK):
+        file, _, line = block.text[len(SRC_MARK) :].rpartition(":")
+        if line.isdigit():
+            return file, int(line)
+    return None

@@ -31,14 +31,13 @@ from typing import Any
 from urllib.parse import unquote
 
 import panflute as pf
-from _filterlib import add_header_include, chapter_label, warn
+from _filterlib import add_header_include, chapter_label, source_place, warn
 
 #: Every result depends on one code block and the metadata: chapters can be rebuilt alone.
 INCREMENTAL = True
 
 SETTING = "highlight-style"
 DEFAULT_STYLE = "bookbuild-grey"
-SRC_MARK = "% bookbuild:src "
 LEFTOVER = re.compile(r"\{\{\s*#\w+(?:[^}]*\}\})?")
 
 #: Languages under the names authors write, as pandoc's highlighter knows them.
@@ -158,12 +157,11 @@ def _here(state: State, offset: int = 0) -> str:
 
 def _track(elem: pf.Element, state: State) -> None:
     label = chapter_label(elem)
+    place = source_place(elem)
     if label is not None:
         state.where, state.place = label, None
-    elif isinstance(elem, pf.RawBlock) and elem.text.startswith(SRC_MARK):  # markers.src_marker
-        file, _, line = elem.text[len(SRC_MARK) :].rpartition(":")
-        if line.isdigit():
-            state.place = (file, int(line))
+    elif place is not None:
+        state.place = place
 
 
 def parse_info(elem: pf.CodeBlock) -> tuple[str | None, list[str], dict[str, str]]:
