@@ -25,9 +25,9 @@ LONG_LINE = (
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Build the book, then edit the included listing and build again."""
+    from bookbuild.books import load_config
     from bookbuild.build import build
     from bookbuild.builddir import work_dir
-    from bookbuild.config import load_config
     from bookbuild.progress import Progress
 
     root = tmp_path_factory.mktemp("mdbook-code") / "mdbook-code"

@@ -202,8 +202,8 @@ def test_a_chapter_with_includes_is_rebuilt_alone_as_a_full_build_writes_it(
     """An edit of prose in a chapter with includes rewrites that chapter alone (twice in a
     row), with the .tex and warnings of a build from scratch: source lines as written, the
     include's warning once."""
+    from bookbuild.books import load_config
     from bookbuild.build import book_cache, make_latex
-    from bookbuild.config import load_config
     from bookbuild.progress import Progress
 
     from .conftest import BOOKS
