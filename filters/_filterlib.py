@@ -95,20 +95,23 @@ def text_inlines(text: str) -> list[pf.Inline]:
     return out
 
 
-#: bookbuild's source marker, the LaTeX comment before each top-level block
-#: (``% bookbuild:src book/ml-jobs.md:262``); its ``markers`` module writes it.
+#: The start of bookbuild's source marker, a LaTeX comment block (``% bookbuild:src FILE:LINE``)
+#: before each top-level block; bookbuild writes it (``markers.src_marker``).
 SRC_MARK = "% bookbuild:src "
 
 
-def source_place(block: pf.Element) -> tuple[str, int | None] | None:
-    """(chapter file, line) a bookbuild source marker names, else None: a filter that meets
-    one knows where in the author's file the block after it starts."""
-    if not (isinstance(block, pf.RawBlock) and block.format == "latex"):
-        return None
-    if not block.text.startswith(SRC_MARK):
-        return None
-    file, _, line = block.text[len(SRC_MARK) :].rpartition(":")
-    return file, int(line) if line.isdigit() else None
+def source_place(block: pf.Element) -> tuple[str, int] | None:
+    """(file, line) a bookbuild source marker names, else None: the blocks after it start at
+    that line of that file."""
+    if (
+        isinstance(block, pf.RawBlock)
+        and block.format == "latex"
+        and block.text.startswith(SRC_MARK)
+    ):
+        file, _, line = block.text[len(SRC_MARK) :].rpartition(":")
+        if line.isdigit():
+            return file, int(line)
+    return None
 
 
 def inside(elem: pf.Element, *kinds: type) -> bool:

@@ -54,6 +54,8 @@ def test_a_source_marker_gives_back_its_file_and_line() -> None:
     assert text.startswith("% ")  # a LaTeX comment: it prints nothing
     assert markers.src_place(text) == ("book/sub dir/x:y.md", 262)
     assert markers.src_place("% some other comment") is None
+    assert source_place(pf.RawBlock(text, format="latex")) == ("book/sub dir/x:y.md", 262)
+    assert source_place(pf.RawBlock("% some other comment", format="latex")) is None
 
 
 def test_the_crossref_filter_numbers_kinds_bookbuild_knows() -> None:

@@ -125,6 +125,12 @@ METADATA: dict[str, Option] = {
     "footnotes": Option((bool, str), True, "Footnote handling: true, false or endnotes."),
     "definition_lists": Option((bool,), True, "Turn bold-term bullet lists into definition lists."),
     "parts": Option((bool,), True, "Turn {.part} headings into real parts."),
+    "highlight-style": Option(
+        (str,),
+        "bookbuild-grey",
+        "Code highlighting (code filter): bookbuild-grey, made for grey-scale print, or a "
+        "pandoc style such as monochrome, kate, tango.",
+    ),
     "callouts": Option((bool,), True, "Box ::: note/tip/warning/important/caution callouts."),
 }
 

@@ -83,10 +83,22 @@ class SourceText:
     label: str
     text: str
     display: str
+    read: str | None = None  # the text pandoc read, when includes made it differ from ``text``
+    read_lines: list[int] | None = None  # per line of ``read``: its line in ``text``
 
     @property
     def lines(self) -> list[str]:
         return self.text.splitlines()
+
+    def probe_lines(self) -> list[str]:
+        """The lines blocks are searched in: those pandoc read."""
+        return self.lines if self.read is None else self.read.splitlines()
+
+    def line_of(self, read_line: int) -> int:
+        """The line of ``text`` for a line of what pandoc read (an included line: the line of
+        its include)."""
+        mapped = self.read_lines
+        return mapped[read_line - 1] if mapped and 0 < read_line <= len(mapped) else read_line
 
 
 def find_in_source(lines: list[str], needle: str, start: int, end: int | None) -> int | None:

@@ -26,13 +26,13 @@ from __future__ import annotations
 import enum
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .cache import Cache, digest
 from .config import BookConfig
-from .diagnostics import Diagnostic, SourceText
+from .diagnostics import Diagnostic
 from .errors import BookbuildError
 from .markers import TEX_END, json_label, marker_block, split_at_chapters, tex_mark
 from .paths import display_path
@@ -221,6 +221,8 @@ def record_full_build(
             {
                 "label": chapter.label,
                 "text": texts[index],  # as pandoc read it (with definitions from elsewhere)
+                "written": chapter.written,  # as written, when includes changed it
+                "lines": chapter.chapter_lines,
                 "tex": pieces[index],
                 "facts": facts,
                 "cites": cites,
@@ -363,9 +365,7 @@ def _chapter_alone(context: _Context, index: int, chapter: ChapterText) -> _Chap
     make_ids_unique([(explicit_ids(chapter.text), blocks)], used)
     ids = {"read": read_ids, "unique": header_ids(blocks)}
     data = {**context.meta_doc, "blocks": [marker_block(chapter.label), *blocks]}
-    sources = {
-        chapter.label: SourceText(chapter.label, chapter.text, display_path(chapter.chapter.path))
-    }
+    sources = {chapter.label: chapter.source_text()}  # as written (includes)
     # The links filter finds the other chapters' headings here (see filters/links.py).
     filter_context: dict[str, Any] = {
         "bookbuild_chapter_ids": {e["label"]: e["facts"]["ids"]["unique"] for e in entries}
@@ -470,11 +470,12 @@ def rebuild(
         context = _Context(config, cache, state, metadata, modules, lent)
     for index in changed:
         entry = entries[index]
-        new = ChapterText(chapters[index].chapter, chapters[index].label, texts[index])
+        new = replace(chapters[index], text=texts[index])  # keeps its source (includes)
         # The old text is rendered too, unless its LaTeX already came from such a render.
-        versions = (
-            [new] if "alone" in entry else [ChapterText(new.chapter, new.label, entry["text"]), new]
+        old = ChapterText(
+            new.chapter, new.label, entry["text"], [], entry.get("written"), entry.get("lines")
         )
+        versions = [new] if "alone" in entry else [old, new]
         try:
             *before, after = _render(context, index, versions)
         except BookbuildError as exc:  # the full build reports it, with the whole book
@@ -487,6 +488,7 @@ def rebuild(
         if digest(after.preamble) != old_preamble:
             raise NotReusable(Reason.PREAMBLE, f"{new.label}: {Reason.PREAMBLE.value}")
         entry.update(text=new.text, tex=after.tex, cites=after.cites, alone=old_preamble)
+        entry.update(written=new.written, lines=new.chapter_lines)
         warnings = [w for w in warnings if not _belongs(w, new)] + after.warnings
     tex = state["head"] + "".join(e["tex"] for e in entries) + state["tail"]
     state["warnings"] = [w.to_json() for w in warnings]

@@ -22,6 +22,7 @@ from ..errors import (
     BookbuildError,
     ConfigError,
 )
+from ..stages.assemble import as_written, chapter_texts
 from .book import Book, bib_keys, load_book
 from .checks import (
     CHECKS,
@@ -93,6 +94,7 @@ def run_checks(config: BookConfig) -> list[Diagnostic]:
     for check_one in CHECKS:
         book.reset()
         diagnostics += check_one(book)
+    diagnostics = as_written(diagnostics, chapter_texts(config))  # includes (lines, warnings)
     return sorted(
         diagnostics,
         key=lambda d: (order.get(d.file or "", len(order)), d.file or "", d.line or 0),

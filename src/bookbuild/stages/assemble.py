@@ -9,15 +9,16 @@ came from: a YAML metadata block (the book's metadata plus its LaTeX preamble as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
 
 from ..config import BookConfig, Chapter
-from ..diagnostics import SourceText
+from ..diagnostics import Diagnostic, SourceText
 from ..dialects.cells import normalise_cells
 from ..errors import BookbuildError
+from ..includes import expand
 from ..markers import chapter_marker
 from ..paths import display_path
 
@@ -31,7 +32,25 @@ class ChapterText:
 
     chapter: Chapter
     label: str  # the path shown in markers and messages, e.g. book/ml-jobs.md
-    text: str
+    text: str  # as pandoc reads it: includes expanded (see bookbuild.includes)
+    warnings: list[Diagnostic] = field(default_factory=list)  # from expanding its includes
+    written: str | None = None  # the file as written, when includes changed the text
+    chapter_lines: list[int] | None = None  # per line of ``text``: the file's line
+
+    @property
+    def source(self) -> str:
+        """The chapter as the author wrote it: what messages quote and count lines in."""
+        return self.text if self.written is None else self.written
+
+    def source_text(self) -> SourceText:
+        """The chapter as messages name and quote it (lines of included text: the include's)."""
+        read, lines = (None, None) if self.written is None else (self.text, self.chapter_lines)
+        return SourceText(self.label, self.source, display_path(self.chapter.path), read, lines)
+
+    def source_line(self, line: int) -> int:
+        """The file's line for a line of ``text`` (an included line: the include's line)."""
+        lines = self.chapter_lines
+        return lines[line - 1] if lines and 0 < line <= len(lines) else line
 
 
 @dataclass
@@ -50,7 +69,7 @@ def assemble(config: BookConfig) -> Assembled:
 
 def book_sources(config: BookConfig, chapters: list[ChapterText]) -> dict[str, SourceText]:
     """Every file an error can point at: chapters, preamble, bibliography, book.yaml."""
-    sources = {c.label: SourceText(c.label, c.text, display_path(c.chapter.path)) for c in chapters}
+    sources = {c.label: c.source_text() for c in chapters}
     for path in [*config.preamble, *config.bibliography, config.config_path]:
         label = (
             path.relative_to(config.source_root).as_posix()
@@ -90,8 +109,21 @@ def chapter_texts(config: BookConfig) -> list[ChapterText]:
                 file=shown,
                 line=line,
             ) from None
+        text = text.removeprefix("\ufeff")
+        expanded = expand(text, chapter.path, config.book_dir)  # includes, info strings
         # knitr/Quarto cell fences -> fenced code pandoc reads (same lines; dialects/cells.py)
-        texts.append(ChapterText(chapter, label, normalise_cells(text.removeprefix("\ufeff"))))
+        read = normalise_cells(expanded.text)
+        changed = read != text
+        texts.append(
+            ChapterText(
+                chapter,
+                label,
+                read,
+                expanded.warnings,
+                text if changed else None,
+                expanded.chapter_lines if changed else None,
+            )
+        )
     return texts
 
 
@@ -139,3 +171,16 @@ def assemble_markdown(config: BookConfig, chapters: list[ChapterText]) -> str:
         body = chapter.text if chapter.text.endswith("\n") else chapter.text + "\n"
         parts += [f"\n{chapter_marker(chapter.label)}\n\n", body]
     return "".join(parts)
+
+
+def as_written(diagnostics: list[Diagnostic], chapters: list[ChapterText]) -> list[Diagnostic]:
+    """``diagnostics`` whose lines count in the text pandoc read (includes expanded), moved to
+    the chapter lines as written, followed by the chapters' include warnings."""
+    by_file = {display_path(c.chapter.path): c for c in chapters if c.chapter_lines}
+    moved = []
+    for diagnostic in diagnostics:
+        chapter = by_file.get(diagnostic.file or "")
+        if chapter is not None and diagnostic.line:
+            diagnostic = replace(diagnostic, line=chapter.source_line(diagnostic.line))
+        moved.append(diagnostic)
+    return moved + [w for c in chapters for w in c.warnings]

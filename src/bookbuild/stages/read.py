@@ -342,7 +342,8 @@ def make_ids_unique(
 def chapter_warnings(
     chapter: ChapterText, warnings: list[str], metadata: str, lent: set[str]
 ) -> list[Diagnostic]:
-    """pandoc's warnings on reading a chapter, located at their line of the chapter file."""
+    """pandoc's warnings on reading a chapter, located at their line of the chapter file, then
+    those of expanding its includes."""
     found = []
     for text in warnings:
         unused = _UNUSED_NOTE.search(text)
@@ -354,10 +355,10 @@ def chapter_warnings(
                 "warning",
                 _AT_LINE.sub("", clean_warning(text)).replace("  ", " ").rstrip(". "),
                 display_path(chapter.chapter.path),
-                int(line.group(1)) if line else None,
+                chapter.source_line(int(line.group(1))) if line else None,
             )
         )
-    return found
+    return found + chapter.warnings
 
 
 def explicit_ids(text: str) -> set[str]:

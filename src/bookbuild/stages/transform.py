@@ -250,7 +250,7 @@ def mark_block_sources(doc: Any, sources: dict[str, SourceText]) -> None:
         label = panflute_label(block)
         if label is not None:
             current = sources.get(label)
-            tokens = [_words(line) for line in current.lines] if current else []
+            tokens = [_words(line) for line in current.probe_lines()] if current else []
             cursor = 0
             blocks.append(block)
             continue
@@ -259,6 +259,7 @@ def mark_block_sources(doc: Any, sources: dict[str, SourceText]) -> None:
             found = _find_probe(tokens, probe, cursor)
             if found is not None:
                 cursor = found + 1
-                blocks.append(pf.RawBlock(src_marker(current.label, found + 1), "latex"))
+                line = current.line_of(found + 1)  # as written (includes)
+                blocks.append(pf.RawBlock(src_marker(current.label, line), "latex"))
         blocks.append(block)
     doc.content = blocks
