@@ -320,7 +320,7 @@ def preamble(style: dict[str, Any]) -> str:
 
 def finalize(doc: pf.Doc) -> None:
     state: State = doc.code_state
-    if doc.format in ("latex", "beamer"):
+    if doc.format in ("latex", "beamer") and state.seen_code:  # no code, no packages
         add_header_include(doc, preamble(load_style(state.style, doc)))
     del doc.code_state
 

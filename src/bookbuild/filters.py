@@ -42,6 +42,7 @@ DEFAULT_FILTERS = (
     "html",
     "texmath",
     "links",
+    "code",
     "parts",
     "footnotes",
     "index",
