@@ -14,8 +14,8 @@ from typing import Any
 import pypdf
 import pytest
 
+from bookbuild.books import load_config
 from bookbuild.build import build, make_latex
-from bookbuild.config import load_config
 from bookbuild.editions import with_settings
 from bookbuild.progress import Progress
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from bookbuild.books import load_config
 from bookbuild.build import build
 from bookbuild.check import run_checks
-from bookbuild.config import load_config
 from bookbuild.progress import Progress
 
 from .conftest import BOOKS, pdf_pages, squash

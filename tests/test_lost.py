@@ -11,9 +11,10 @@ from typing import Any
 import panflute as pf
 import pytest
 
+from bookbuild.books import load_config
 from bookbuild.build import make_latex
 from bookbuild.check import run_checks
-from bookbuild.config import Chapter, load_config
+from bookbuild.config import Chapter
 from bookbuild.diagnostics import SourceText
 from bookbuild.errors import BookbuildError, ConfigError
 from bookbuild.filters import load_filter, run_filters
