@@ -60,6 +60,10 @@ GLOSSARY_CHAPTER = re.compile(r"^#[^\n]*\{[^}\n]*\.glossary\b", re.M)
 APPARATUS_SPAN = re.compile(r"\[([^\[\]]*)\]\{\.(?:index|gls)\b[^}]*\}")
 
 
+#: The opening fence of a callout (``::: note``, ``::: {.tip title="…"}``).
+CALLOUT_FENCE = re.compile(r":::+ *\{?\.?(?:note|tip|warning|important|caution)\b")
+
+
 def apparatus_free(text: str) -> str:
     """``text`` with ``[term]{.index}`` and ``[term]{.gls}`` marks reduced to the term."""
     while True:
@@ -83,8 +87,11 @@ class Pool:
                 continue  # definitions, not running text
             text = apparatus_free(text)
             for block in re.split(r"\n\s*\n", re.sub(r"<!--.*?-->", "", text, flags=re.S)):
-                if not block.lstrip().startswith(":::"):  # exercises, hints, solutions
-                    self._add(block.rstrip())
+                if CALLOUT_FENCE.match(block.lstrip()):  # a callout's text is running text
+                    block = "\n".join(block.strip().splitlines()[1:]).removesuffix(":::")
+                elif block.lstrip().startswith(":::"):  # exercises, hints, solutions
+                    continue
+                self._add(block.rstrip())
         #: Plain short sentences: table cells and bibliography titles.
         self.short = [
             s.rstrip(".")

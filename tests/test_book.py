@@ -165,3 +165,12 @@ def test_skills_list_is_a_description_list(built_real_book: dict) -> None:
     terms = ["Systems", "Databases", "ML", "Algorithms", "Statistics", "SME", "Production"]
     assert [t for t in terms if f"\\item[{{{t}}}]" in block] == terms
     assert "\\textbf{Systems:}" not in tex
+
+
+def test_callout_is_a_titled_box(built_real_book: dict) -> None:
+    tex = built_real_book["tex"]
+    assert "tcolorbox" in tex and "Not every role needs ML" in tex
+    text = squash(" ".join(built_real_book["pages"]))
+    assert "Note: Not every role needs ML" in text
+    assert "Many technical roles in the ML ecosystem" in text
+    assert ":::" not in text
