@@ -61,6 +61,9 @@ $(STAMP): pyproject.toml
 tex-engine:
 	@missing=""; for p in $(TEX_PROGRAMS); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	for f in $(FONT_FILES); do test -f $$f || missing="$$missing $$(basename $$f)"; done; \
+	if command -v dpkg-query >/dev/null 2>&1; then for pkg in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$pkg"; \
+	done; fi; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	echo "TeX Live or fonts missing ($$missing ) - installing: apt-get install $(APT_PACKAGES)"; \
 	if [ "$$(id -u)" = 0 ]; then \
