@@ -34,7 +34,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bookdown_baseline as bookdown  # noqa: E402
-from gen_book import REPO, generate, markdown_bytes  # noqa: E402
+from gen_book import (  # noqa: E402
+    GLOSSARY_CHAPTER,
+    REPO,
+    apparatus_free,
+    generate,
+    markdown_bytes,
+)
 
 #: Runs bookbuild's CLI in-process and writes to $BENCH_RSS the peak RSS (KiB) of this process
 #: and of its largest child process (pandoc or TeX).
@@ -315,13 +321,89 @@ def bench(root: Path, chapters: int, reps: int, with_bookdown: bool = True) -> N
             seed / "book" / "book.yaml", root / "bookdown-seed", "seed bookdown cold", reps, times
         )
     notes.append("startup (--version): Python + CLI start, the floor of any no-op build")
+    measure_apparatus(root, scratch, reps, times)
 
     header(book_yaml, chapters, pages)
     table(times)
     goals(times, big_rss)
     bookdown_goals(times, tree_mb)
+    apparatus_goals(times)
     for note in notes:
         print(f"  {note}")
+
+
+#: Filters of the apparatus (issue 16) and the book.yaml keys that switch it on.
+APPARATUS_FILTERS = ("index", "glossary", "callouts", "exercises")
+APPARATUS_KEYS = ("solutions",)
+APPARATUS_DIV = re.compile(r"^:::+ *\{?\.?(?:exercise|hint|solution)\b.*?^:::+ *$\n?", re.M | re.S)
+CALLOUT_DIV = re.compile(
+    r"^:::+ *\{?\.?(?:note|tip|warning|important|caution)\b[^\n]*\n(.*?)^:::+ *$\n?", re.M | re.S
+)
+
+
+def without_apparatus(book: Path, keep_filters: bool) -> None:
+    """``book`` (a copy of book/) as it was before the apparatus: no index or glossary marks,
+    no exercises, no callouts, no glossary chapter; with ``keep_filters`` the apparatus
+    filters still run (on a book that does not use them)."""
+    import yaml
+
+    config_path = book / "book.yaml"
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    kept = []
+    for name in config["chapters"]:
+        chapter = book / name
+        text = chapter.read_text(encoding="utf-8")
+        if GLOSSARY_CHAPTER.search(text):
+            continue
+        text = CALLOUT_DIV.sub(r"\1", APPARATUS_DIV.sub("", apparatus_free(text)))
+        chapter.write_text(text, encoding="utf-8")
+        kept.append(name)
+    config["chapters"] = kept
+    for key in APPARATUS_KEYS:
+        config["metadata"].pop(key, None)
+    if not keep_filters:
+        config["build"]["filters"] = [
+            f for f in config["build"]["filters"] if f not in APPARATUS_FILTERS
+        ]
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+def measure_apparatus(root: Path, scratch: Path, reps: int, times: dict[str, list[float]]) -> None:
+    """Issue 16: book/ cold without the apparatus, with its filters but no markup (unused), and
+    as it is (used)."""
+    for case, keep in (("seed, no apparatus", False), ("seed, apparatus unused", True)):
+        folder = root / case.replace(",", "").replace(" ", "-")
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(REPO / "book", folder / "book")
+        shutil.copytree(REPO / "latex", folder / "latex")
+        without_apparatus(folder / "book", keep)
+        runner = Bookbuild(folder, scratch)
+        times[case] = []
+        for _ in range(reps):
+            runner.clean()
+            times[case].append(runner("pdf", "-q"))
+        log(f"{case}: cold {min(times[case]):.2f} s")
+
+
+def apparatus_goals(times: dict[str, list[float]]) -> None:
+    """Issue 16: what the apparatus costs a cold build of book/, unused and used."""
+
+    def ratio(a: str, b: str) -> float | None:
+        if not times.get(a) or not times.get(b):
+            return None
+        return statistics.median(times[a]) / statistics.median(times[b])
+
+    rows = [
+        ("unused / no apparatus", ratio("seed, apparatus unused", "seed, no apparatus"), 1.10),
+        ("used / no apparatus", ratio("seed cold", "seed, no apparatus"), 1.25),
+    ]
+    print(f"\n{'goal (issue 16)':<28} {'value':>7} {'goal':>8}  result")
+    for name, value, limit in rows:
+        if value is None:
+            print(f"{name:<28} {'-':>7} {'<=':>3} {limit:<4}  skipped")
+        else:
+            verdict = "PASS" if value <= limit else "FAIL"
+            print(f"{name:<28} {value:7.2f} {'<=':>3} {limit:<4}  {verdict}")
 
 
 def _chapters(book_yaml: Path) -> list[str]:
