@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,20 @@ class Book:
     def elements(self) -> Iterator[tuple[Source, Any]]:
         """Every AST element with the source it was written in: metadata first, then the
         chapters in order; children before their parent, siblings in order."""
+        return iter(self._elements)
+
+    @cached_property
+    def _elements(self) -> list[tuple[Source, Any]]:
+        # One walk for every check: the checks read the document, none changes it, and a
+        # panflute walk of a long book costs a good part of a second.
+        found: list[tuple[Source, Any]] = []
         for key, value in self.doc.metadata.content.items():
             if key != "header-includes":  # the preamble, not the author's Markdown
-                yield from ((self.metadata, e) for e in _walk(value))
+                found += ((self.metadata, e) for e in _walk(value))
         for source, blocks in self.blocks:
             for block in blocks:
-                yield from ((source, e) for e in _walk(block))
+                found += ((source, e) for e in _walk(block))
+        return found
 
     def locate(self, source: Source, pattern: str) -> tuple[Source, int]:
         """The source and line of ``pattern``'s next match in ``source``; else its first match

@@ -352,9 +352,11 @@ def check_unprinted(book: Book) -> list[Diagnostic]:
     from ..stages.transform import mark_block_sources
 
     kinds = frozenset({"html", "latex"})
+    if not scan_document(book.doc, {}, True, kinds):
+        # The usual case, without copying the document to find the lines: with no raw HTML
+        # (comments aside) the html filter has nothing to convert or warn about either.
+        return []
     html = [load_filter(path) for path in book.config.filters if path.stem == "html"]
-    if not html and not scan_document(book.doc, {}, True, kinds):
-        return []  # the usual case, without copying the document to find the lines
     root = book.config.source_root
     sources = {
         s.path.relative_to(root).as_posix(): SourceText(
