@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..dialects.cells import normalise_cells
 from ..pandoc import plain_text
 from . import BookTree, Entry, pre_numbered
 from .bookdown import front_matter
@@ -319,10 +320,6 @@ def _rebase_images(node: Any, chapter_dir: Path, book_dir: Path) -> None:
 
 # --------------------------------------------------------------------------- chunks
 
-_CHUNK = re.compile(
-    r"^(?P<fence>[ \t]*(?:`{3,}|~{3,}))[ \t]*\{(?P<lang>[A-Za-z][\w-]*)[^}\n]*\}[ \t]*$", re.M
-)
-
 
 def layout_notes(config: Any) -> list[str]:
     """One-line notes on what a layout book holds that the PDF does not do or show: links
@@ -334,7 +331,8 @@ def layout_notes(config: Any) -> list[str]:
     if layout.tree.layout in ("bookdown", "quarto"):
         for entry in layout.tree.files:
             assert entry.path is not None
-            if _CHUNK.search(entry.path.read_text(encoding="utf-8", errors="replace")):
+            text = entry.path.read_text(encoding="utf-8", errors="replace")
+            if normalise_cells(text) != text:  # a knitr/Quarto cell, as the read stage sees it
                 tool = "R Markdown" if layout.tree.layout == "bookdown" else "Quarto"
                 notes.append(
                     f"note: {tool} code chunks are printed as code, not run "
