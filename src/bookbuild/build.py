@@ -10,6 +10,7 @@ and reports. A failed build never touches the previous PDF: the engine works in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from .paths import display_path
 from .progress import Progress
 from .stages.assemble import Assembled, assemble
 from .stages.compile import EnginePass, EngineResult, compile_pdf, required_programs
+from .stages.warm import WarmEngine
 
 
 @dataclass
@@ -197,12 +199,15 @@ def compile_into(
     progress: Progress,
     cache: Cache,
     strict: bool,
+    warm_engine: WarmEngine | None = None,
+    locked: bool = False,
 ) -> tuple[EngineResult, list[Diagnostic]]:
     """Stage 5 and the PDF put in place: the engine runs in ``workdir`` (one build at a time
-    there), its log's missing glyphs become warnings (fatal under --strict, before the PDF is
-    replaced), and the PDF is renamed to ``target``. ``compile_config`` names the output (a
-    preview's differs from the book's)."""
-    with build_lock(workdir):
+    there: ``locked`` when the caller holds its lock), its log's missing glyphs become
+    warnings (fatal under --strict, before the PDF is replaced), and the PDF is renamed to
+    ``target``. ``compile_config`` names the output (a preview's differs from the book's);
+    ``warm_engine``: an engine already loading the preamble (:mod:`bookbuild.stages.warm`)."""
+    with contextlib.nullcontext() if locked else build_lock(workdir):
         result = compile_pdf(
             tex,
             compile_config,
@@ -211,6 +216,7 @@ def compile_into(
             progress,
             sources,
             labels=label_numbers(config, cache),
+            warm_engine=warm_engine,
         )
         font_warnings = engine_font_warnings(result, sources, progress, strict)
         install_pdf(result.pdf, target)

@@ -12,16 +12,16 @@ The whole book's ASTs come from the read cache, so only the previewed chapters c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .build import BuildResult, book_cache, compile_into, fail_on_warnings
-from .builddir import output_errors
+from .builddir import build_lock, output_errors
 from .config import ENGINES, BookConfig
 from .diagnostics import Diagnostic, diagnostic_from_text
 from .dialects.labels import dialect_labels
@@ -33,8 +33,10 @@ from .paths import display_path
 from .pipeline import typeset
 from .progress import Progress
 from .stages.assemble import Assembled, ChapterText, assemble
+from .stages.compile import search_path, start_warm
 from .stages.read import header_ids, read_book
 from .stages.transform import Document, Transformed
+from .stages.warm import WarmEngine, warm_engine
 from .syntax import CROSSREF_ID, LABEL_DEFINITION, LABEL_REFERENCE
 
 #: Metadata that makes the title page and the table of contents.
@@ -118,26 +120,31 @@ def select_chapters(infos: list[ChapterInfo], selectors: list[str]) -> list[Chap
     return sorted(chosen, key=infos.index)
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON element below ``node``."""
-    if isinstance(node, dict):
-        if "t" in node:
-            yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
+def _cites(node: Any, found: list[dict[str, Any]]) -> None:
+    """The Cite elements below ``node``, in document order (a plain recursion: this walks
+    every chapter before the preview)."""
+    if type(node) is list:
         for item in node:
-            yield from _walk(item)
+            if type(item) is list or type(item) is dict:
+                _cites(item, found)
+    elif node.get("t") == "Cite":
+        found.append(node)
+        _cites(node["c"], found)
+    else:
+        for value in node.values():
+            if type(value) is list or type(value) is dict:
+                _cites(value, found)
 
 
 def citations(blocks: list[Any]) -> list[dict[str, Any]]:
     """The bibliography citations (not cross-references) in ``blocks``, in order."""
+    cites: list[dict[str, Any]] = []
+    _cites(blocks, cites)
     found = []
-    for elem in _walk(blocks):
-        if elem["t"] == "Cite":
-            cits = [c for c in elem["c"][0] if not CROSSREF_ID.match(c["citationId"])]
-            if cits:
-                found.append({"t": "Cite", "c": [cits, [{"t": "Str", "c": "x"}]]})
+    for elem in cites:
+        cits = [c for c in elem["c"][0] if not CROSSREF_ID.match(c["citationId"])]
+        if cits:
+            found.append({"t": "Cite", "c": [cits, [{"t": "Str", "c": "x"}]]})
     return found
 
 
@@ -265,6 +272,22 @@ def _preview(
 ) -> BuildResult:
     start = time.perf_counter()
     progress.strict = strict
+    with contextlib.ExitStack() as engines:
+        guessed = guess_name(config, selectors)
+        warm = _warm_engine(config, guessed, engines) if guessed else None
+        return _typeset_preview(config, selectors, progress, output, strict, start, engines, warm)
+
+
+def _typeset_preview(
+    config: BookConfig,
+    selectors: list[str],
+    progress: Progress,
+    output: Path | None,
+    strict: bool,
+    start: float,
+    engines: contextlib.ExitStack,
+    warm: WarmEngine | None,
+) -> BuildResult:
     cache = book_cache(config)
     with progress.stage("assemble", f"{len(config.chapters)} chapters"):
         assembled: Assembled = assemble(config)
@@ -279,6 +302,9 @@ def _preview(
     else:
         chosen = select_chapters(infos, selectors)
     name = preview_name(chosen)
+    if name != guess_name(config, selectors):  # no engine started yet for this preview
+        engines.close()
+        warm = _warm_engine(config, name, engines)
     target = output or config.build_dir / "preview" / f"{name}.pdf"
     progress.say(
         f"bookbuild: preview of {', '.join(i.describe() for i in chosen)} -> "
@@ -348,17 +374,18 @@ def _preview(
     for warning in warnings:
         progress.warn(warning)
     fail_on_warnings(warnings, strict)
-    workdir = config.build_dir / "preview" / ".work" / config.engine / name
     result, font_warnings = compile_into(
         tex,
         config,
         _named(config, name),
-        workdir,
+        preview_workdir(config, name),
         target,
         assembled.sources,
         progress,
         cache,
         strict,
+        warm_engine=warm,
+        locked=True,
     )
     warnings += font_warnings
     seconds = time.perf_counter() - start
@@ -371,3 +398,48 @@ def _named(config: BookConfig, name: str) -> BookConfig:
     from dataclasses import replace
 
     return replace(config, output=f"{name}.pdf")
+
+
+def guess_name(config: BookConfig, selectors: list[str]) -> str | None:
+    """The preview's name before the book is read: when each selector is a chapter file's
+    name or stem (as :func:`select_chapters` takes them); None otherwise."""
+    if config.layout is not None:
+        return None
+    chosen: list[int] = []
+    for selector in selectors:
+        wanted = selector.strip()
+        found = [
+            index
+            for index, chapter in enumerate(config.chapters)
+            if wanted in (chapter.stem, chapter.name, chapter.path.name)
+        ]
+        if wanted.isdigit() or len(found) != 1:
+            return None
+        chosen.append(found[0])
+    return "+".join(config.chapters[i].stem for i in sorted(set(chosen))) or None
+
+
+def preview_workdir(config: BookConfig, name: str) -> Path:
+    return config.build_dir / "preview" / ".work" / config.engine / name
+
+
+def _warm_engine(config: BookConfig, name: str, engines: contextlib.ExitStack) -> WarmEngine | None:
+    """The preview's work directory locked, and an engine loading the preamble of its last
+    run there while the chapter is typeset (:mod:`bookbuild.stages.warm`)."""
+    workdir = preview_workdir(config, name)
+    engines.enter_context(build_lock(workdir))
+    last = workdir / f"{name}.tex"
+    if not last.is_file():
+        return None
+    aux = full_build_aux(config)
+    return engines.enter_context(
+        warm_engine(
+            lambda: start_warm(
+                config.engine,
+                last,
+                last.read_text(encoding="utf-8", errors="replace"),
+                search_path(config),
+                [aux] if aux is not None else [],
+            )
+        )
+    )

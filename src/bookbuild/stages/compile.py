@@ -42,7 +42,7 @@ from ..indexprog import INDEX_SIDE_FILES, update_index
 from ..markers import src_place
 from ..paths import display_path
 from ..progress import Progress
-from . import onepass
+from . import onepass, warm
 
 #: Debian packages that give bookbuild every engine and the LaTeX packages the book uses.
 APT_PACKAGES = (
@@ -136,6 +136,40 @@ def engine_env(search_path: list[Path]) -> dict[str, str]:
     return env
 
 
+def search_path(config: BookConfig) -> list[Path]:
+    """Where the engine looks for inputs besides the work directory (TEXINPUTS)."""
+    return [config.book_dir, *{p.parent for p in config.preamble}]
+
+
+def start_warm(
+    engine: str, tex_path: Path, speculated: str, search: list[Path], inputs: list[Path]
+) -> warm.WarmEngine | None:
+    """An engine loading the preamble of ``speculated`` (the job's last .tex) while the new
+    .tex is being made (:mod:`bookbuild.stages.warm`); None when it cannot be of use: another
+    engine, no preamble, or a job without files from an earlier pass (its first pass is a
+    one-pass build, :mod:`bookbuild.stages.onepass`). ``inputs``: files outside the search
+    path that its preamble reads (the full build's .aux)."""
+    workdir, stem = tex_path.parent, tex_path.stem
+    preamble = warm.split_preamble(speculated)
+    saved = reread_files(workdir, stem)
+    if engine not in warm.ENGINES or preamble is None or not saved:
+        return None
+    check_engine(engine)
+    # Not in nonstopmode: it waits at its prompt (the line that hands it the body sets it).
+    command = [a for a in engine_command(engine, warm.PREAMBLE_FILE) if "interaction" not in a]
+    command.insert(-1, f"-jobname={stem}")
+    return warm.WarmEngine(
+        command,
+        workdir,
+        engine_env(search),
+        preamble,
+        saved,
+        pdf_fingerprint(workdir / f"{stem}.pdf"),
+        restore=lambda: _restore(workdir, stem, saved),
+        watched=lambda: warm.stamp(search, inputs, skip=workdir),
+    )
+
+
 def _reread_paths(workdir: Path, stem: str) -> list[Path]:
     """The files of job ``stem`` that a pass writes for the next one."""
     return [p for p in workdir.glob(f"{stem}.*") if p.suffix not in NOT_REREAD and p.is_file()]
@@ -213,12 +247,15 @@ def run_engine(
     on_output: Callable[[str], None] | None = None,
     on_pass: Callable[[EnginePass], None] | None = None,
     labels: dict[str, str] | None = None,
+    warm_engine: warm.WarmEngine | None = None,
 ) -> EngineResult:
     """Compile ``tex_path`` in its own directory; return the PDF it produced there.
 
     With ``labels`` (LaTeX label -> number, possibly empty), a cold build tries one pass
     (:mod:`bookbuild.stages.onepass`); when that pass does not come out as a second one
-    would, it counts as the loop's first pass."""
+    would, it counts as the loop's first pass. ``warm_engine`` (:func:`start_warm`) makes the
+    first pass when it accepts the .tex; when that pass fails, an ordinary one follows (and
+    reports the error)."""
     check_engine(engine)
     workdir = tex_path.parent
     stem = tex_path.stem
@@ -228,7 +265,10 @@ def run_engine(
     output_lines: list[str] = []
     log = workdir / (stem + ".log")
     pdf = workdir / (stem + ".pdf")
-    saved = reread_files(workdir, stem)
+    tex = tex_path.read_text(encoding="utf-8") if warm_engine is not None else ""
+    if warm_engine is not None and not warm_engine.accepts(tex):
+        warm_engine = None  # stopped, the job's files put back
+    saved = warm_engine.saved if warm_engine is not None else reread_files(workdir, stem)
     before = saved
     settled = True
     plan = None  # a cold build in one pass (issue 15)
@@ -239,7 +279,19 @@ def run_engine(
         old_pdf = pdf_fingerprint(pdf)
         run = onepass.command(command, tex_path) if plan is not None and not passes else command
         try:
-            returncode = _run_once(run, workdir, env, on_output, output_lines)
+            if warm_engine is not None:
+                old_pdf = warm_engine.old_pdf
+                returncode, output = warm_engine.run(tex)
+                warm_engine = None
+                if returncode != 0 or pdf_fingerprint(pdf) in (None, old_pdf):
+                    _restore(workdir, stem, saved)  # an ordinary pass tells what went wrong
+                    continue
+                output_lines.append(output)
+                if on_output:
+                    for line in output.splitlines():
+                        on_output(line)
+            else:
+                returncode = _run_once(run, workdir, env, on_output, output_lines)
         except BaseException:
             _restore(workdir, stem, saved)
             raise
@@ -292,12 +344,13 @@ def compile_pdf(
     progress: Progress,
     sources: dict[str, SourceText],
     labels: dict[str, str] | None = None,
+    warm_engine: warm.WarmEngine | None = None,
 ) -> EngineResult:
     """Stage 5: the engine turns the LaTeX into a PDF inside ``workdir``.
 
     ``labels`` (LaTeX label -> number, from the last full build) let a cold build take one
     pass (:mod:`bookbuild.stages.onepass`); None (a caller that cannot know them) is the
-    same as no labels known."""
+    same as no labels known. ``warm_engine``: see :func:`run_engine`."""
     tex_path = workdir / (Path(config.output).stem + ".tex")
     write_if_changed(tex_path, tex)
 
@@ -315,10 +368,11 @@ def compile_pdf(
         result = run_engine(
             engine,
             tex_path,
-            search_path=[config.book_dir, *{p.parent for p in config.preamble}],
+            search_path=search_path(config),
             on_output=on_output,
             on_pass=on_pass,
             labels=labels or {},
+            warm_engine=warm_engine,
         )
     except LatexError as exc:
         diagnostic = latex_diagnostic(

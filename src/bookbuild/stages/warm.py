@@ -1,0 +1,205 @@
+"""A warm engine: the LaTeX preamble loaded while Python is still typesetting the body.
+
+A TeX Live pass spends most of a short document's time before the first page: at 300 pages
+a preview's xelatex pass is about 0.5 s of packages, 0.27 s of ``\\begin{document}``
+(unicode-math's fonts) and 0.1 s of body. A preview of one chapter knows its preamble before
+it knows its body: it is the preamble of the previous run of the same job (the same book
+settings, filters and chapter features give the same text). So :func:`start` runs the engine,
+in the job's work directory and with the job's name, on that speculated preamble up to and
+including ``\\begin{document}``, with its standard input open; at the end of that file TeX
+waits for a line at its ``*`` prompt. When the real ``.tex`` is written,
+:meth:`WarmEngine.accepts` compares; the pass then costs only the line
+``\\input{bookbuild-body.ltx}`` (the real ``.tex`` with its preamble commented out, so its
+lines keep their numbers).
+
+A stale preamble is never used. The engine is handed the body only when
+
+- the real preamble is the speculated one, character for character;
+- every file it could have read before the body is as it was when it started: the job's own
+  files that a pass reads back (.aux …, compared byte for byte, and put back as they were
+  when the engine is stopped, since ``\\begin{document}`` rewrites the .aux), and the other
+  files in the engine's search path and those the caller names (the full build's .aux read by
+  ``xr-hyper``), compared by size, time stamp and inode;
+- it loaded the preamble without error and is waiting at its prompt.
+
+Otherwise :meth:`WarmEngine.stop` kills it (its whole process group) and the caller runs an
+ordinary pass. It is also stopped when the caller leaves the ``with`` block, whatever
+happened; and if bookbuild dies, its end of the pipe closes and TeX stops at the end of its
+input ("no legal \\end found").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+#: The engines that wait at a ``*`` prompt at the end of their input (TeX Live's).
+ENGINES = ("xelatex", "lualatex", "pdflatex")
+PREAMBLE_FILE = "bookbuild-warm.ltx"  # not .tex: the work directory's .tex is the job's
+BODY_FILE = "bookbuild-body.ltx"
+BEGIN_DOCUMENT = "\\begin{document}"
+#: Longest wait for the preamble to load after the body is ready (the engine then is killed).
+READY_TIMEOUT = 60.0
+
+Stamp = dict[Path, tuple[int, int, int]]
+
+
+def split_preamble(tex: str) -> str | None:
+    """The text of ``tex`` up to and including its ``\\begin{document}`` line (None: none)."""
+    at = 0
+    for line in tex.splitlines(keepends=True):
+        at += len(line)
+        if line.rstrip("\r\n") == BEGIN_DOCUMENT:
+            return tex[:at]
+    return None
+
+
+def body_text(tex: str, preamble: str) -> str:
+    """``tex`` with the lines of ``preamble`` made comments: the body, at its own line numbers."""
+    return "%\n" * preamble.count("\n") + tex[len(preamble) :]
+
+
+def stamp(folders: list[Path], files: list[Path], skip: Path) -> Stamp:
+    """Size, time stamp and inode of the files directly in ``folders`` (not in ``skip``) and of
+    ``files``: what the engine may read that bookbuild does not write."""
+    found: Stamp = {}
+    paths = [p for folder in dict.fromkeys(folders) for p in _entries(folder, skip)]
+    for path in [*paths, *files]:
+        try:
+            info = path.stat()
+        except OSError:
+            found[path] = (-1, -1, -1)
+            continue
+        found[path] = (info.st_size, info.st_mtime_ns, info.st_ino)
+    return found
+
+
+def _entries(folder: Path, skip: Path) -> list[Path]:
+    try:
+        if folder.resolve() == skip.resolve():
+            return []
+        return [p for p in folder.iterdir() if p.is_file()]
+    except OSError:
+        return []
+
+
+class WarmEngine:
+    """An engine that has read a speculated preamble and waits for its body."""
+
+    def __init__(
+        self,
+        command: list[str],
+        workdir: Path,
+        env: dict[str, str],
+        preamble: str,
+        saved: dict[Path, bytes],
+        old_pdf: str | None,
+        restore: Callable[[], None],
+        watched: Callable[[], Stamp],
+    ):
+        self.workdir, self.preamble, self.saved = workdir, preamble, saved
+        self.old_pdf = old_pdf  # the PDF's fingerprint before the engine started
+        self._restore = restore
+        self._watched = watched
+        self._inputs = watched()
+        (workdir / PREAMBLE_FILE).write_text(preamble, encoding="utf-8")
+        self._output: list[str] = []
+        self._ready = threading.Event()
+        self._done = threading.Event()
+        self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped with everything it runs
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        """Collect the engine's output; note when it waits at its ``*`` prompt."""
+        assert self.proc is not None and self.proc.stdout is not None
+        pending = ""
+        fd = self.proc.stdout.fileno()
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            pending += chunk.decode("utf-8", errors="replace")
+            if not self._ready.is_set() and pending.endswith("\n*"):
+                self._ready.set()
+        self._output.append(pending)
+        self._ready.set()
+        self._done.set()
+
+    def waiting(self, timeout: float) -> bool:
+        """True when the engine loaded the preamble and waits at its prompt."""
+        self._ready.wait(timeout)
+        return self.proc is not None and self.proc.poll() is None and not self._done.is_set()
+
+    def accepts(self, tex: str) -> bool:
+        """True when this engine may typeset ``tex``: the same preamble, its inputs unchanged,
+        the preamble loaded. It is stopped (and the job's files put back) when not."""
+        if self.proc is None:
+            return False
+        ok = (
+            split_preamble(tex) == self.preamble
+            and self._watched() == self._inputs
+            and self.waiting(READY_TIMEOUT)
+        )
+        if not ok:
+            self.stop()
+        return ok
+
+    def run(self, tex: str) -> tuple[int, str]:
+        """Hand the engine ``tex``'s body; its return code and output once it has finished."""
+        assert self.proc is not None and self.proc.stdin is not None
+        stdin = self.proc.stdin
+        (self.workdir / BODY_FILE).write_text(body_text(tex, self.preamble), encoding="utf-8")
+        proc, self.proc = self.proc, None
+        try:
+            with contextlib.suppress(BrokenPipeError):  # it stopped: its return code tells
+                stdin.write(f"\\nonstopmode\\input{{{BODY_FILE}}}\n".encode())
+                stdin.close()
+            returncode = proc.wait()
+            self._done.wait()
+        except BaseException:  # Ctrl-C: stop the engine and what it started
+            _kill(proc)
+            raise
+        return returncode, "".join(self._output)
+
+    def stop(self) -> None:
+        """Kill the engine (if it still runs) and put the job's files back as they were."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        _kill(proc)
+        self._done.wait(5)
+        self._restore()
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        if proc.stdin is not None:
+            proc.stdin.close()
+    proc.wait()
+
+
+@contextlib.contextmanager
+def warm_engine(start: Callable[[], WarmEngine | None]) -> Iterator[WarmEngine | None]:
+    """``start()``'s engine for the ``with`` block; killed at its end unless it was used."""
+    engine = start()
+    try:
+        yield engine
+    finally:
+        if engine is not None:
+            engine.stop()
