@@ -23,12 +23,12 @@ from typing import Any
 from .build import BuildResult, book_cache, compile_into, fail_on_warnings
 from .builddir import build_lock, output_errors
 from .config import ENGINES, BookConfig
-from .diagnostics import Diagnostic, diagnostic_from_text
+from .diagnostics import Diagnostic
 from .dialects.labels import dialect_labels
 from .errors import SelectionError
 from .filters import filterlib, load_filter
 from .markers import json_label, marker_block, split_at_chapters
-from .pandoc import plain_text, run_pandoc
+from .pandoc import plain_text
 from .paths import display_path
 from .pipeline import typeset
 from .progress import Progress
@@ -208,11 +208,14 @@ def _escape_tex(text: str) -> str:
     return re.sub(r"([#$%&_{}])", r"\\\1", text).replace("~", "\\textasciitilde{}")
 
 
-def number_citations_as_in_book(
-    data: dict[str, Any], earlier: list[dict[str, Any]], cited: set[str], config: BookConfig
-) -> tuple[dict[str, Any], list[str]]:
-    """Citeproc over [earlier citations] + preview, then drop those and the uncited works;
-    also citeproc's warnings."""
+#: Drops the earlier chapters' citations and the works the preview does not cite, after
+#: citeproc, in the one pandoc run that writes the preview's LaTeX.
+CITATIONS_FILTER = Path(__file__).with_name("preview_citations.lua")
+
+
+def with_earlier_citations(data: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any]:
+    """The preview with [earlier citations] before it and a reference list after it, for
+    citeproc to number as in the book (:data:`CITATIONS_FILTER` then takes them out)."""
     hidden = {
         "t": "Div",
         "c": [["bookbuild-earlier-citations", [], []], [{"t": "Para", "c": earlier}]],
@@ -225,26 +228,10 @@ def number_citations_as_in_book(
             [{"t": "Str", "c": "References"}],
         ],
     }
-    data = {
+    return {
         **data,
         "blocks": [hidden, *data["blocks"], heading, {"t": "Div", "c": [["refs", [], []], []]}],
     }
-    out = run_pandoc(
-        ["--from", "json", "--to", "json", "--citeproc"], json.dumps(data), cwd=config.book_dir
-    )
-    result = json.loads(out.text)
-    blocks = [
-        b
-        for b in result["blocks"]
-        if not (b["t"] == "Div" and b["c"][0][0] == "bookbuild-earlier-citations")
-    ]
-    for block in blocks:
-        if block["t"] == "Div" and block["c"][0][0] == "refs":
-            block["c"][1] = [
-                entry for entry in block["c"][1] if entry["c"][0][0].removeprefix("ref-") in cited
-            ]
-    result["blocks"] = blocks
-    return result, out.warnings
 
 
 def preview_name(chosen: list[ChapterInfo]) -> str:
@@ -314,8 +301,6 @@ def _typeset_preview(
     # the title page and abstract come first in the book, then the chapters before
     earlier = citations([book["meta"].get(k) for k in TITLE_PAGE_KEYS if k in book["meta"]])
     earlier += citations([b for info in infos[:first] for b in info.blocks])
-    preview_blocks = [b for info in chosen for b in info.blocks]
-    cited = {c["citationId"] for cite in citations(preview_blocks) for c in cite["c"][0]}
     shown = {info.text.label for info in chosen}
     own_labels = {m for info in chosen for m in LABEL_DEFINITION.findall(info.text.text)}
     external = {
@@ -339,15 +324,12 @@ def _typeset_preview(
                 f"({len(outside)} label(s)); run `bookbuild pdf` once",
             )
         )
-    citeproc_warnings: list[str] = []
+    numbered = bool(config.bibliography and config.metadata.get("citeproc", True))
 
     def number_citations(transformed: Transformed) -> dict[str, Any]:
-        if not (config.bibliography and config.metadata.get("citeproc", True)):
+        if not numbered:
             return transformed.data
-        with progress.stage("citations"):
-            data, found = number_citations_as_in_book(transformed.data, earlier, cited, config)
-        citeproc_warnings.extend(found)
-        return data
+        return with_earlier_citations(transformed.data, earlier)
 
     document = Document(
         json.dumps(preview_document(book, chosen, config, aux)),
@@ -366,10 +348,9 @@ def _typeset_preview(
         progress=progress,
         before_write=number_citations,
         citeproc=False,
+        writer_args=["--citeproc", "--lua-filter", str(CITATIONS_FILTER)] if numbered else [],
     )
-    warnings += done.transformed.warnings
-    warnings += [diagnostic_from_text(w) for w in citeproc_warnings]
-    warnings += done.warnings[len(done.transformed.warnings) :]
+    warnings += done.warnings
     tex = done.tex
     for warning in warnings:
         progress.warn(warning)
@@ -424,22 +405,36 @@ def preview_workdir(config: BookConfig, name: str) -> Path:
 
 
 def _warm_engine(config: BookConfig, name: str, engines: contextlib.ExitStack) -> WarmEngine | None:
-    """The preview's work directory locked, and an engine loading the preamble of its last
-    run there while the chapter is typeset (:mod:`bookbuild.stages.warm`)."""
+    """The preview's work directory locked, and an engine loading the preamble of the last
+    preview there (or, the first time, of the latest preview of another chapter) while the
+    chapter is typeset (:mod:`bookbuild.stages.warm`)."""
     workdir = preview_workdir(config, name)
     engines.enter_context(build_lock(workdir))
-    last = workdir / f"{name}.tex"
-    if not last.is_file():
+    last = _last_preview_tex(workdir, name)
+    if last is None:
         return None
     aux = full_build_aux(config)
     return engines.enter_context(
         warm_engine(
             lambda: start_warm(
                 config.engine,
-                last,
+                workdir / f"{name}.tex",
                 last.read_text(encoding="utf-8", errors="replace"),
                 search_path(config),
                 [aux] if aux is not None else [],
             )
         )
     )
+
+
+def _last_preview_tex(workdir: Path, name: str) -> Path | None:
+    """The .tex of the preview ``name``'s last run, else of the latest preview made."""
+    own = workdir / f"{name}.tex"
+    if own.is_file():
+        return own
+    others = []
+    for folder in workdir.parent.iterdir():
+        tex = folder / f"{folder.name}.tex"
+        with contextlib.suppress(OSError):
+            others.append((tex.stat().st_mtime_ns, tex))
+    return max(others)[1] if others else None

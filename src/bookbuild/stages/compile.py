@@ -144,15 +144,14 @@ def search_path(config: BookConfig) -> list[Path]:
 def start_warm(
     engine: str, tex_path: Path, speculated: str, search: list[Path], inputs: list[Path]
 ) -> warm.WarmEngine | None:
-    """An engine loading the preamble of ``speculated`` (the job's last .tex) while the new
-    .tex is being made (:mod:`bookbuild.stages.warm`); None when it cannot be of use: another
-    engine, no preamble, or a job without files from an earlier pass (its first pass is a
-    one-pass build, :mod:`bookbuild.stages.onepass`). ``inputs``: files outside the search
+    """An engine loading the preamble of ``speculated`` (the last .tex of this job or a
+    similar one) while the new .tex is being made (:mod:`bookbuild.stages.warm`); None when
+    it cannot be of use (another engine, no preamble). ``inputs``: files outside the search
     path that its preamble reads (the full build's .aux)."""
     workdir, stem = tex_path.parent, tex_path.stem
     preamble = warm.split_preamble(speculated)
     saved = reread_files(workdir, stem)
-    if engine not in warm.ENGINES or preamble is None or not saved:
+    if engine not in warm.ENGINES or preamble is None:
         return None
     check_engine(engine)
     # Not in nonstopmode: it waits at its prompt (the line that hands it the body sets it).
@@ -281,10 +280,13 @@ def run_engine(
         try:
             if warm_engine is not None:
                 old_pdf = warm_engine.old_pdf
-                returncode, output = warm_engine.run(tex)
+                helper = onepass.HELPER if plan is not None else ""
+                returncode, output = warm_engine.run(tex, helper)
                 warm_engine = None
                 if returncode != 0 or pdf_fingerprint(pdf) in (None, old_pdf):
                     _restore(workdir, stem, saved)  # an ordinary pass tells what went wrong
+                    if plan is not None:
+                        plan = onepass.prepare(tex_path, labels or {})
                     continue
                 output_lines.append(output)
                 if on_output:

@@ -59,9 +59,12 @@ def split_preamble(tex: str) -> str | None:
     return None
 
 
-def body_text(tex: str, preamble: str) -> str:
-    """``tex`` with the lines of ``preamble`` made comments: the body, at its own line numbers."""
-    return "%\n" * preamble.count("\n") + tex[len(preamble) :]
+def body_text(tex: str, preamble: str, begun: bool) -> str:
+    """``tex`` with the lines of ``preamble`` made comments (but its ``\\begin{document}``
+    unless the engine has ``begun`` the document): the rest, at its own line numbers."""
+    lines = preamble.count("\n")
+    rest = tex[len(preamble) :] if begun else BEGIN_DOCUMENT + "\n" + tex[len(preamble) :]
+    return "%\n" * (lines if begun else lines - 1) + rest
 
 
 def stamp(folders: list[Path], files: list[Path], skip: Path) -> Stamp:
@@ -104,10 +107,14 @@ class WarmEngine:
     ):
         self.workdir, self.preamble, self.saved = workdir, preamble, saved
         self.old_pdf = old_pdf  # the PDF's fingerprint before the engine started
+        # Through \begin{document} (which reads the job's .aux) when the job has files from
+        # an earlier pass; else up to it, so a one-pass build's .aux can be written later.
+        self.begun = bool(saved)
         self._restore = restore
         self._watched = watched
         self._inputs = watched()
-        (workdir / PREAMBLE_FILE).write_text(preamble, encoding="utf-8")
+        loaded = preamble if self.begun else preamble[: preamble.rstrip("\r\n").rfind("\n") + 1]
+        (workdir / PREAMBLE_FILE).write_text(loaded, encoding="utf-8")
         self._output: list[str] = []
         self._ready = threading.Event()
         self._done = threading.Event()
@@ -158,15 +165,19 @@ class WarmEngine:
             self.stop()
         return ok
 
-    def run(self, tex: str) -> tuple[int, str]:
-        """Hand the engine ``tex``'s body; its return code and output once it has finished."""
+    def run(self, tex: str, first: str = "") -> tuple[int, str]:
+        """Hand the engine ``tex``'s body (after the file ``first`` when given); its return
+        code and output once it has finished."""
         assert self.proc is not None and self.proc.stdin is not None
         stdin = self.proc.stdin
-        (self.workdir / BODY_FILE).write_text(body_text(tex, self.preamble), encoding="utf-8")
+        body = body_text(tex, self.preamble, self.begun)
+        (self.workdir / BODY_FILE).write_text(body, encoding="utf-8")
+        line = "\\nonstopmode" + (f"\\input{{{first}}}" if first else "")
+        line += f"\\input{{{BODY_FILE}}}\n"
         proc, self.proc = self.proc, None
         try:
             with contextlib.suppress(BrokenPipeError):  # it stopped: its return code tells
-                stdin.write(f"\\nonstopmode\\input{{{BODY_FILE}}}\n".encode())
+                stdin.write(line.encode())
                 stdin.close()
             returncode = proc.wait()
             self._done.wait()
