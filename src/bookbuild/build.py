@@ -33,7 +33,13 @@ from .fonts import log_warnings
 from .paths import display_path
 from .progress import Progress
 from .stages.assemble import Assembled, assemble
-from .stages.compile import EnginePass, EngineResult, compile_pdf, required_programs
+from .stages.compile import (
+    EnginePass,
+    EngineResult,
+    compile_pdf,
+    has_passes,
+    required_programs,
+)
 from .stages.warm import WarmEngine
 
 
@@ -208,6 +214,8 @@ def compile_into(
     ``target``. ``compile_config`` names the output (a preview's differs from the book's);
     ``warm_engine``: an engine already loading the preamble (:mod:`bookbuild.stages.warm`)."""
     with contextlib.nullcontext() if locked else build_lock(workdir):
+        # the labels serve a one-pass build, which only a work folder without passes takes
+        first = not has_passes(workdir, Path(compile_config.output).stem)
         result = compile_pdf(
             tex,
             compile_config,
@@ -215,7 +223,7 @@ def compile_into(
             workdir,
             progress,
             sources,
-            labels=label_numbers(config, cache),
+            labels=label_numbers(config, cache) if first else None,
             warm_engine=warm_engine,
         )
         font_warnings = engine_font_warnings(result, sources, progress, strict)

@@ -174,6 +174,11 @@ def _reread_paths(workdir: Path, stem: str) -> list[Path]:
     return [p for p in workdir.glob(f"{stem}.*") if p.suffix not in NOT_REREAD and p.is_file()]
 
 
+def has_passes(workdir: Path, stem: str) -> bool:
+    """True when job ``stem`` has files from an earlier pass (no one-pass build then)."""
+    return bool(_reread_paths(workdir, stem))
+
+
 def reread_files(workdir: Path, stem: str) -> dict[Path, bytes]:
     """The files of job ``stem`` that a pass writes for the next one, with their contents."""
     found = {}
