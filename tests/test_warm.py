@@ -142,3 +142,13 @@ def test_an_error_in_the_body_is_reported_by_an_ordinary_pass(job: Path) -> None
     assert f"./{job.name}:" in failure.value.log_text  # the job's own file, not the warm one
     assert job.with_suffix(".aux").read_bytes() == aux
     assert processes_in(job.parent) == []
+
+
+@pytest.mark.latex
+def test_a_preamble_that_asks_for_a_missing_file_is_not_waited_for(job: Path) -> None:
+    tex = document("Ada", "Text.", extra="\\input{gone.tex}\n")
+    compile_with(job, document("Ada", "Text."), None, [])  # files from an earlier pass
+    warm = start_warm(ENGINE, job, tex, [job.parent], [])
+    assert warm is not None
+    assert not warm.accepts(tex)  # TeX asks for another file name: stopped at once
+    assert processes_in(job.parent) == []

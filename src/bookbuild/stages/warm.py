@@ -35,6 +35,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -44,6 +45,8 @@ PREAMBLE_FILE = "bookbuild-warm.ltx"  # not .tex: the work directory's .tex is t
 BODY_FILE = "bookbuild-body.ltx"
 BEGIN_DOCUMENT = "\\begin{document}"
 #: Longest wait for the preamble to load after the body is ready (the engine then is killed).
+#: An error stops the engine (-halt-on-error); a question on the terminal (a missing file's
+#: new name) is seen as a wait for input without the ``*`` prompt.
 READY_TIMEOUT = 60.0
 
 Stamp = dict[Path, tuple[int, int, int]]
@@ -116,6 +119,7 @@ class WarmEngine:
         loaded = preamble if self.begun else preamble[: preamble.rstrip("\r\n").rfind("\n") + 1]
         (workdir / PREAMBLE_FILE).write_text(loaded, encoding="utf-8")
         self._output: list[str] = []
+        self._asks = False
         self._ready = threading.Event()
         self._done = threading.Event()
         self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
@@ -148,8 +152,23 @@ class WarmEngine:
 
     def waiting(self, timeout: float) -> bool:
         """True when the engine loaded the preamble and waits at its prompt."""
-        self._ready.wait(timeout)
-        return self.proc is not None and self.proc.poll() is None and not self._done.is_set()
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.05) and time.monotonic() < deadline:
+            if self._reads_terminal():  # a question, not the prompt (which it prints first)
+                self._asks = not self._ready.wait(0.2)
+                break
+        running = self.proc is not None and self.proc.poll() is None
+        return running and self._ready.is_set() and not self._done.is_set() and not self._asks
+
+    def _reads_terminal(self) -> bool:
+        """True when the engine waits for a line on its standard input (Linux's /proc)."""
+        if self.proc is None:
+            return False
+        try:
+            waits = Path(f"/proc/{self.proc.pid}/wchan").read_text()
+        except OSError:
+            return False
+        return "pipe_read" in waits or "pipe_wait" in waits
 
     def accepts(self, tex: str) -> bool:
         """True when this engine may typeset ``tex``: the same preamble, its inputs unchanged,
