@@ -215,7 +215,11 @@ def compile_into(
     ``warm_engine``: an engine already loading the preamble (:mod:`bookbuild.stages.warm`)."""
     with contextlib.nullcontext() if locked else build_lock(workdir):
         # the labels serve a one-pass build, which only a work folder without passes takes
-        first = not has_passes(workdir, Path(compile_config.output).stem)
+        # (a warm engine may have opened files of its own: the job's files before it count)
+        if warm_engine is not None:
+            first = not warm_engine.saved
+        else:
+            first = not has_passes(workdir, Path(compile_config.output).stem)
         result = compile_pdf(
             tex,
             compile_config,
