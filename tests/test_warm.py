@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bookbuild.stages.compile import run_engine, start_warm
-from bookbuild.stages.warm import BODY_FILE, body_text, split_preamble
+from bookbuild.stages.warm import BODY_FILE, body_text, common_lines, split_preamble
 
 from .conftest import pdf_pages, processes_in, squash
 
@@ -59,11 +59,13 @@ def test_preamble_and_body_split_at_begin_document() -> None:
     tex = document("Ada", "Hello.")
     preamble = split_preamble(tex)
     assert preamble is not None and preamble.endswith("\\begin{document}\n")
-    body = body_text(tex, preamble, begun=True)
+    body = body_text(tex, preamble)
     assert body.splitlines()[preamble.count("\n") :] == tex.splitlines()[preamble.count("\n") :]
     assert len(body.splitlines()) == len(tex.splitlines())  # errors keep their line numbers
-    assert "\\begin{document}" in body_text(tex, preamble, begun=False)
     assert split_preamble("\\documentclass{article}\n") is None
+    other = document("Grace", "Hello.")
+    assert common_lines(tex, other) == "\\documentclass{article}\n"
+    assert "\\begin{document}" in body_text(tex, common_lines(tex, other))
 
 
 @pytest.mark.latex
@@ -151,4 +153,23 @@ def test_a_preamble_that_asks_for_a_missing_file_is_not_waited_for(job: Path) ->
     warm = start_warm(ENGINE, job, tex, [job.parent], [])
     assert warm is not None
     assert not warm.accepts(tex)  # TeX asks for another file name: stopped at once
+    assert processes_in(job.parent) == []
+
+
+@pytest.mark.latex
+def test_another_documents_preamble_is_loaded_as_far_as_it_is_shared(job: Path) -> None:
+    sibling = document("Ada", "Text.", extra="\\newcommand{\\sibling}{S}\n")
+    book = document("Ada", "Text.", extra="\\newcommand{\\book}{B}\n")
+    tex = document("Ada", "Own text.", extra="\\newcommand{\\own}{O}\n")
+    compile_with(job, tex, None, [])  # its .aux, so that the warm pass is the only one
+    warm = start_warm(ENGINE, job, sibling, [job.parent], [], shared=book)
+    assert warm is not None
+    try:
+        job.write_text(tex.replace("Own text.", "Own new text."), encoding="utf-8")
+        run_engine(ENGINE, job, [job.parent], warm_engine=warm)
+    finally:
+        warm.stop()
+    assert warm_pass(job)
+    text = squash(" ".join(pdf_pages(job.with_suffix(".pdf"))))
+    assert "Own new text. Said Ada in section 1." in text
     assert processes_in(job.parent) == []

@@ -414,6 +414,12 @@ def _warm_engine(config: BookConfig, name: str, engines: contextlib.ExitStack) -
     if last is None:
         return None
     aux = full_build_aux(config)
+    # Another chapter's preamble may differ where the filters and pandoc's template follow
+    # the chapter's contents: load only what it shares with the book's (the full build's).
+    book_tex = aux.with_suffix(".tex") if aux is not None else None
+    shared = None
+    if last.parent != workdir and book_tex is not None and book_tex.is_file():
+        shared = book_tex.read_text(encoding="utf-8", errors="replace")
     return engines.enter_context(
         warm_engine(
             lambda: start_warm(
@@ -422,6 +428,7 @@ def _warm_engine(config: BookConfig, name: str, engines: contextlib.ExitStack) -
                 last.read_text(encoding="utf-8", errors="replace"),
                 search_path(config),
                 [aux] if aux is not None else [],
+                shared,
             )
         )
     )

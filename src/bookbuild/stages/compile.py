@@ -142,16 +142,25 @@ def search_path(config: BookConfig) -> list[Path]:
 
 
 def start_warm(
-    engine: str, tex_path: Path, speculated: str, search: list[Path], inputs: list[Path]
+    engine: str,
+    tex_path: Path,
+    speculated: str,
+    search: list[Path],
+    inputs: list[Path],
+    shared: str | None = None,
 ) -> warm.WarmEngine | None:
     """An engine loading the preamble of ``speculated`` (the last .tex of this job or a
     similar one) while the new .tex is being made (:mod:`bookbuild.stages.warm`); None when
     it cannot be of use (another engine, no preamble). ``inputs``: files outside the search
-    path that its preamble reads (the full build's .aux)."""
+    path that its preamble reads (the full build's .aux). With ``shared`` (another .tex of
+    the book), only the preamble lines the two share are loaded."""
     workdir, stem = tex_path.parent, tex_path.stem
     preamble = warm.split_preamble(speculated)
+    other = warm.split_preamble(shared) if shared is not None else None
     saved = reread_files(workdir, stem)
     if engine not in warm.ENGINES or preamble is None:
+        return None
+    if other is not None and not warm.common_lines(preamble, other):
         return None
     check_engine(engine)
     # Not in nonstopmode: it waits at its prompt (the line that hands it the body sets it).
@@ -166,6 +175,7 @@ def start_warm(
         pdf_fingerprint(workdir / f"{stem}.pdf"),
         restore=lambda: _restore(workdir, stem, saved),
         watched=lambda: warm.stamp(search, inputs, skip=workdir),
+        shared=other,
     )
 
 

@@ -62,12 +62,22 @@ def split_preamble(tex: str) -> str | None:
     return None
 
 
-def body_text(tex: str, preamble: str, begun: bool) -> str:
-    """``tex`` with the lines of ``preamble`` made comments (but its ``\\begin{document}``
-    unless the engine has ``begun`` the document): the rest, at its own line numbers."""
-    lines = preamble.count("\n")
-    rest = tex[len(preamble) :] if begun else BEGIN_DOCUMENT + "\n" + tex[len(preamble) :]
-    return "%\n" * (lines if begun else lines - 1) + rest
+def body_text(tex: str, loaded: str) -> str:
+    """``tex`` with the lines the engine has ``loaded`` made comments: the rest, at its own
+    line numbers."""
+    return "%\n" * loaded.count("\n") + tex[len(loaded) :]
+
+
+def common_lines(text: str, other: str) -> str:
+    """The whole lines ``text`` starts with that ``other`` starts with too."""
+    common = ""
+    for line, theirs in zip(
+        text.splitlines(keepends=True), other.splitlines(keepends=True), strict=False
+    ):
+        if line != theirs or not line.endswith("\n"):
+            break
+        common += line
+    return common
 
 
 def stamp(folders: list[Path], files: list[Path], skip: Path) -> Stamp:
@@ -107,17 +117,24 @@ class WarmEngine:
         old_pdf: str | None,
         restore: Callable[[], None],
         watched: Callable[[], Stamp],
+        shared: str | None = None,
     ):
         self.workdir, self.preamble, self.saved = workdir, preamble, saved
         self.old_pdf = old_pdf  # the PDF's fingerprint before the engine started
         # Through \begin{document} (which reads the job's .aux) when the job has files from
-        # an earlier pass; else up to it, so a one-pass build's .aux can be written later.
-        self.begun = bool(saved)
+        # an earlier pass; else up to it, so a one-pass build's .aux can be written later;
+        # with a ``shared`` preamble (another document's), only the lines both start with.
+        self.begun = bool(saved) and shared is None
         self._restore = restore
         self._watched = watched
         self._inputs = watched()
-        loaded = preamble if self.begun else preamble[: preamble.rstrip("\r\n").rfind("\n") + 1]
-        (workdir / PREAMBLE_FILE).write_text(loaded, encoding="utf-8")
+        if self.begun:
+            self.loaded = preamble
+        else:
+            self.loaded = preamble[: preamble.rstrip("\r\n").rfind("\n") + 1]
+            if shared is not None:
+                self.loaded = common_lines(self.loaded, shared)
+        (workdir / PREAMBLE_FILE).write_text(self.loaded, encoding="utf-8")
         self._output: list[str] = []
         self._asks = False
         self._ready = threading.Event()
@@ -175,8 +192,11 @@ class WarmEngine:
         the preamble loaded. It is stopped (and the job's files put back) when not."""
         if self.proc is None:
             return False
+        preamble = split_preamble(tex)
+        same = preamble == self.preamble if self.begun else tex.startswith(self.loaded)
         ok = (
-            split_preamble(tex) == self.preamble
+            preamble is not None
+            and same
             and self._watched() == self._inputs
             and self.waiting(READY_TIMEOUT)
         )
@@ -189,7 +209,7 @@ class WarmEngine:
         code and output once it has finished."""
         assert self.proc is not None and self.proc.stdin is not None
         stdin = self.proc.stdin
-        body = body_text(tex, self.preamble, self.begun)
+        body = body_text(tex, self.loaded)
         (self.workdir / BODY_FILE).write_text(body, encoding="utf-8")
         line = "\\nonstopmode" + (f"\\input{{{first}}}" if first else "")
         line += f"\\input{{{BODY_FILE}}}\n"
