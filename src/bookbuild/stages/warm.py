@@ -4,17 +4,23 @@ A TeX Live pass spends most of a short document's time before the first page: at
 a preview's xelatex pass is about 0.5 s of packages, 0.27 s of ``\\begin{document}``
 (unicode-math's fonts) and 0.1 s of body. A preview of one chapter knows its preamble before
 it knows its body: it is the preamble of the previous run of the same job (the same book
-settings, filters and chapter features give the same text). So :func:`start` runs the engine,
-in the job's work directory and with the job's name, on that speculated preamble up to and
-including ``\\begin{document}``, with its standard input open; at the end of that file TeX
-waits for a line at its ``*`` prompt. When the real ``.tex`` is written,
-:meth:`WarmEngine.accepts` compares; the pass then costs only the line
-``\\input{bookbuild-body.ltx}`` (the real ``.tex`` with its preamble commented out, so its
-lines keep their numbers).
+settings, filters and chapter features give the same text). So
+:func:`bookbuild.stages.compile.start_warm` runs the engine, in the job's work directory and
+with the job's name, on that speculated preamble up to and including ``\\begin{document}``,
+with its standard input open; at the end of that file TeX waits for a line at its ``*``
+prompt. When the real ``.tex`` is written, :meth:`WarmEngine.accepts` compares; the pass then
+costs only the line ``\\input{bookbuild-body.ltx}`` (the real ``.tex`` with the lines the
+engine has read commented out, so its lines keep their numbers).
+
+A job without files from an earlier pass (a chapter's first preview, a one-pass build) stops
+before ``\\begin{document}``, whose .aux is written after the speculation; when the speculated
+preamble is another document's, only the whole lines it shares with a third (the full
+build's) are loaded, and the rest of the real preamble comes with the body.
 
 A stale preamble is never used. The engine is handed the body only when
 
-- the real preamble is the speculated one, character for character;
+- the real preamble is the speculated one, character for character (or, for a shared
+  start, begins with exactly the lines loaded);
 - every file it could have read before the body is as it was when it started: the job's own
   files that a pass reads back (.aux …, compared byte for byte, and put back as they were
   when the engine is stopped, since ``\\begin{document}`` rewrites the .aux), and the other
