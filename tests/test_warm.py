@@ -115,6 +115,20 @@ def test_a_changed_input_of_the_preamble_is_never_used(job: Path) -> None:
     assert warm is not None
     external.write_text("% changed\n", encoding="utf-8")
     assert not warm.accepts(tex)
+    # and so does a file in a folder of the book (but not where bookbuild writes)
+    (search[0] / "tex").mkdir()
+    (search[0] / "build").mkdir()
+    nested = search[0] / "tex" / "more.tex"
+    nested.write_text("% one\n", encoding="utf-8")
+    warm = start_warm(ENGINE, job, tex, search, [], written=(search[0] / "build",))
+    assert warm is not None
+    (search[0] / "build" / "cache.json").write_text("{}", encoding="utf-8")
+    assert warm.accepts(tex)
+    warm.stop()
+    warm = start_warm(ENGINE, job, tex, search, [], written=(search[0] / "build",))
+    assert warm is not None
+    nested.write_text("% two, longer\n", encoding="utf-8")
+    assert not warm.accepts(tex)
     assert processes_in(job.parent) == []
 
 

@@ -429,6 +429,7 @@ def _warm_engine(config: BookConfig, name: str, engines: contextlib.ExitStack) -
                 search_path(config),
                 [aux] if aux is not None else [],
                 shared,
+                (config.build_dir,),
             )
         )
     )

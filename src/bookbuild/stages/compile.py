@@ -148,12 +148,14 @@ def start_warm(
     search: list[Path],
     inputs: list[Path],
     shared: str | None = None,
+    written: tuple[Path, ...] = (),
 ) -> warm.WarmEngine | None:
     """An engine loading the preamble of ``speculated`` (the last .tex of this job or a
     similar one) while the new .tex is being made (:mod:`bookbuild.stages.warm`); None when
     it cannot be of use (another engine, no preamble). ``inputs``: files outside the search
-    path that its preamble reads (the full build's .aux). With ``shared`` (another .tex of
-    the book), only the preamble lines the two share are loaded."""
+    path that its preamble reads (the full build's .aux); ``written``: folders in the search
+    path where bookbuild writes (the build folder), not watched. With ``shared`` (another .tex
+    of the book), only the preamble lines the two share are loaded."""
     workdir, stem = tex_path.parent, tex_path.stem
     preamble = warm.split_preamble(speculated)
     other = warm.split_preamble(shared) if shared is not None else None
@@ -174,7 +176,7 @@ def start_warm(
         saved,
         pdf_fingerprint(workdir / f"{stem}.pdf"),
         restore=lambda: _restore(workdir, stem, saved),
-        watched=lambda: warm.stamp(search, inputs, skip=workdir),
+        watched=lambda: warm.stamp(search, inputs, skip=[workdir, *written]),
         shared=other,
     )
 

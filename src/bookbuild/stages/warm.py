@@ -86,11 +86,13 @@ def common_lines(text: str, other: str) -> str:
     return common
 
 
-def stamp(folders: list[Path], files: list[Path], skip: Path) -> Stamp:
-    """Size, time stamp and inode of the files directly in ``folders`` (not in ``skip``) and of
-    ``files``: what the engine may read that bookbuild does not write."""
+def stamp(folders: list[Path], files: list[Path], skip: list[Path]) -> Stamp:
+    """Size, time stamp and inode of the files in ``folders`` and below (not in ``skip``,
+    where bookbuild writes, nor hidden ones: an editor's swap files) and of ``files``: what
+    the engine may read that bookbuild does not write."""
     found: Stamp = {}
-    paths = [p for folder in dict.fromkeys(folders) for p in _entries(folder, skip)]
+    skipped = {str(folder.resolve()) for folder in skip}
+    paths = [p for folder in dict.fromkeys(folders) for p in _files(folder, skipped)]
     for path in [*paths, *files]:
         try:
             info = path.stat()
@@ -101,13 +103,15 @@ def stamp(folders: list[Path], files: list[Path], skip: Path) -> Stamp:
     return found
 
 
-def _entries(folder: Path, skip: Path) -> list[Path]:
-    try:
-        if folder.resolve() == skip.resolve():
-            return []
-        return [p for p in folder.iterdir() if p.is_file()]
-    except OSError:
-        return []
+def _files(folder: Path, skipped: set[str]) -> list[Path]:
+    found = []
+    for root, dirs, names in os.walk(folder.resolve()):
+        if root in skipped:
+            dirs[:] = []
+            continue
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(root, name) for name in names if not name.startswith(".")]
+    return found
 
 
 class WarmEngine:
