@@ -21,7 +21,7 @@ from __future__ import annotations
 #: Flavour name -> pandoc reader (``--from``).
 FLAVOURS: dict[str, str] = {
     "pandoc": "markdown+tex_math_single_backslash",
-    "gfm": "gfm+footnotes+tex_math_dollars+raw_html+pipe_tables+strikeout+task_lists",
+    "gfm": "gfm+footnotes+tex_math_dollars+raw_html+pipe_tables+strikeout+task_lists+attributes",
     "commonmark": (
         "commonmark_x+footnotes+pipe_tables+strikeout+task_lists+tex_math_dollars"
         "+raw_html+attributes"
