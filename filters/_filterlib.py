@@ -123,3 +123,23 @@ def inside(elem: pf.Element, *kinds: type) -> bool:
             return True
         parent = parent.parent
     return False
+
+
+#: Above this many characters in its widest row, a table's columns wrap their text.
+WRAP_FROM = 72
+
+
+def column_widths(rows: list[pf.TableRow], width: int) -> list[tuple[str, object]]:
+    """Natural widths for a narrow table; for a wide one, shares of the line proportional
+    to each column's longest text (so cells wrap instead of running off the page)."""
+    longest = [1] * width
+    for row in rows:
+        column = 0
+        for cell in row.content:
+            if cell.colspan == 1 and column < width:
+                longest[column] = max(longest[column], len(pf.stringify(cell)))
+            column += cell.colspan
+    if sum(longest) <= WRAP_FROM:
+        return [("AlignDefault", "ColWidthDefault")] * width
+    weights = [min(max(n, 10), 60) for n in longest]  # no column too narrow or too greedy
+    return [("AlignDefault", round(w / sum(weights), 4)) for w in weights]
