@@ -170,6 +170,14 @@ def test_path_escaping_the_book(tmp_path):
     assert "outside the book directory" in info.value.problems[0]
 
 
+def test_older_book_toml_names_its_author_in_the_singular(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "SUMMARY.md").write_text("- [Start](start.md)\n")
+    (tmp_path / "src" / "start.md").write_text("# Start\n")
+    (tmp_path / "book.toml").write_text('[book]\ntitle = "Knots"\nauthor = "The Sailing Club"\n')
+    assert read_mdbook(tmp_path / "book.toml").metadata["author"] == "The Sailing Club"
+
+
 def test_malformed_book_toml_names_its_line(tmp_path):
     (tmp_path / "book.toml").write_text('[book]\ntitle = "x"\nauthors = [\n')
     with pytest.raises(ConfigError) as info:

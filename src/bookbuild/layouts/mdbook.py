@@ -1,7 +1,7 @@
 """mdBook books: ``book.toml`` and ``src/SUMMARY.md``.
 
-- ``book.toml`` ``[book]``: ``title``, ``authors``, ``language``, ``description``
-  (the subtitle) and ``src`` (the folder of the chapters, default ``src``);
+- ``book.toml`` ``[book]``: ``title``, ``authors`` (or an older book's ``author``), ``language``,
+  ``description`` (the subtitle) and ``src`` (the folder of the chapters, default ``src``);
 - ``<src>/SUMMARY.md``: prefix chapters, numbered nested chapters, ``# Part`` titles,
   separators, suffix chapters and drafts (see :mod:`.summary`).
 
@@ -68,7 +68,7 @@ def read_mdbook(path: Path) -> BookTree:
         metadata["title"] = book["title"]
     if isinstance(book.get("description"), str) and book["description"].strip():
         metadata["subtitle"] = book["description"].strip()
-    authors = book.get("authors")
+    authors = book.get("authors", book.get("author"))  # ``author = "…"``: older books
     if isinstance(authors, list) and authors:
         metadata["author"] = [str(a) for a in authors]
     elif isinstance(authors, str):
