@@ -118,11 +118,20 @@ def test_mdbook_pages_as_real_books_write_them(built):
     assert not [w for w in result.warnings if "directive" in w.message or "LaTeX" in w.message]
 
 
-def test_gitbook_heading_ids_and_wide_tables(built):
+def test_gitbook_heading_ids_wide_tables_and_template_tags(built):
     """``{#size}`` on a GitBook heading is its id (a link to it resolves), not text; a pipe
-    table with long cells wraps inside the page."""
+    table with long cells wraps inside the page; ``{% hint %}``, ``{% raw %}`` and the
+    exercises plugin's ``{% exercise %}`` print as the book shows them."""
     book, pdf, pages, result = built["gitbook-fieldecology"]
     text = squash(" ".join(pages))
+    assert "{%" not in text and "%}" not in text
+    assert text.count("Warning") == 1  # the hint's box title, once
+    assert "buried metal pins" in text and "{{row}}-{{column}}" in text
+    assert re.search(r"Exercise 3\.1 A 20 m tape crosses three shrubs", text)
+    assert "var cover =" in text and "Solution" in text
+    assert "100 * (1.5 + 2.0 + 0.5) / 20" in text
+    assert "assert(cover" not in text  # the plugin's check: never shown to readers
+    assert not [w for w in result.warnings if "template tag" in w.message]
     assert "Choosing the quadrat size" in text and "{#size}" not in text
     assert not [w for w in result.warnings if "quadrats.md#size" in w.message]
     assert "walked slowly at the same pace every time" in text
