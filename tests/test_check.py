@@ -193,6 +193,15 @@ def test_missing_image(tmp_path: Path) -> None:
     ]
 
 
+def test_missing_image_in_raw_html_is_found_as_pdf_finds_it(tmp_path: Path) -> None:
+    chapters = {"a.md": '# A\n\n<p align="center"><img src="figs/map.png" width="300"></p>\n'}
+    config = write_book(tmp_path, chapters)
+    config.write_text(config.read_text().replace("filters: []", "filters: [html]"))
+    assert lines(config) == [
+        "book/a.md:3: warning: image 'figs/map.png' not found in book/: a placeholder is printed"
+    ]
+
+
 def test_link_to_missing_heading_id(tmp_path: Path) -> None:
     chapters = {
         "a.md": "# First Steps\n\nSee [steps](#first-steps).\n",
