@@ -19,7 +19,7 @@ from bookbuild.check.locate import Source, cite_pattern, mask
 from bookbuild.cli import cli
 from bookbuild.diagnostics import Diagnostic
 
-from .conftest import REPO, SEED
+from .conftest import BOOKS, REPO, SEED
 
 
 @pytest.fixture(autouse=True)
@@ -200,6 +200,13 @@ def test_missing_image_in_raw_html_is_found_as_pdf_finds_it(tmp_path: Path) -> N
     assert lines(config) == [
         "book/a.md:3: warning: image 'figs/map.png' not found in book/: a placeholder is printed"
     ]
+
+
+def test_a_layout_draft_page_is_not_an_empty_section() -> None:
+    """mdbook-ferris lists "Hello, Cargo!" as a draft (``[Hello, Cargo!]()``): no text yet,
+    as its author means; only sections a page leaves empty are reported."""
+    book = load_book(load_config(BOOKS / "mdbook-ferris" / "book.toml"))
+    assert not [d for d in check_empty_sections(book) if "Cargo" in d.message]
 
 
 def test_link_to_missing_heading_id(tmp_path: Path) -> None:

@@ -327,8 +327,9 @@ def check_list_indent(book: Book) -> list[Diagnostic]:
 
 def check_empty_sections(book: Book) -> list[Diagnostic]:
     """Headings followed directly by a heading of the same or a higher level, or by the end
-    of the chapter (info: what is left to write). Part headings and the last heading of a
-    book with a bibliography (citeproc puts the references there) are not counted."""
+    of the chapter (info: what is left to write). Part headings, a layout's draft pages
+    (listed in its table of contents, no file yet) and the last heading of a book with a
+    bibliography (citeproc puts the references there) are not counted."""
     import panflute as pf
 
     def is_content(block: Any) -> bool:
@@ -345,7 +346,9 @@ def check_empty_sections(book: Book) -> list[Diagnostic]:
             where = source.next_line(heading_pattern(level))
             after = content[index + 1] if index + 1 < len(content) else None
             empty = after is None or (isinstance(after, pf.Header) and after.level <= level)
-            if "part" in block.classes or (block is last and book.has_bibliography):
+            if "part" in block.classes or "draft" in block.classes:  # a layout's draft page
+                empty = False
+            if block is last and book.has_bibliography:
                 empty = False
             if empty:
                 written = source.text.split("\n")[where - 1].strip() if where else ""

@@ -132,7 +132,7 @@ def _synthetic(entry: Entry) -> Any:
     if entry.kind == "part":
         classes = ["part"] if entry.numbered else ["part", "unnumbered"]
         return _header(1, entry.title, classes)
-    classes = [] if entry.numbered else ["unnumbered"]
+    classes = ["draft"] if entry.numbered else ["draft", "unnumbered"]  # draft: no text
     return _header(min(max(entry.depth, 1), MAX_LEVEL), entry.title, classes)
 
 
