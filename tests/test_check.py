@@ -203,10 +203,11 @@ def test_missing_image_in_raw_html_is_found_as_pdf_finds_it(tmp_path: Path) -> N
 
 
 def test_a_layout_draft_page_is_not_an_empty_section() -> None:
-    """mdbook-ferris lists "Hello, Cargo!" as a draft (``[Hello, Cargo!]()``): no text yet,
-    as its author means; only sections a page leaves empty are reported."""
+    """mdbook-ferris lists two drafts (``[Hello, Cargo!]()``, ``[Async, Await and
+    Futures]()``): no text yet, as its author means. They were reported as empty sections
+    at the next file's headings ("## Setting up a new project", "# Contributors")."""
     book = load_book(load_config(BOOKS / "mdbook-ferris" / "book.toml"))
-    assert not [d for d in check_empty_sections(book) if "Cargo" in d.message]
+    assert check_empty_sections(book) == []
 
 
 def test_link_to_missing_heading_id(tmp_path: Path) -> None:
