@@ -11,7 +11,9 @@ long lines wrapped.
   block.
 - rustdoc hidden lines: in Rust blocks, lines whose first non-blank characters are ``# `` or
   that are exactly ``#`` are removed; ``##`` prints as ``#``; ``#[attr]`` and ``#!`` stay.
-  mdBook's ``hidelines=PREFIX`` does the same for any language.
+  mdBook's ``hidelines=PREFIX`` does the same for any language, and so does metadata
+  ``code-hidelines: {python: "~"}`` for every block in that language (an mdBook book's
+  ``[output.html.code.hidelines]``).
 - ``{{#include …}}``-style mdBook directives still in the text are warned about, naming the
   chapter file and line. Inside bookbuild (``bookbuild-book-dir`` set), the kinds it expands
   before pandoc reads (:data:`EXPANDED`) are left alone: one still there was written escaped
@@ -39,6 +41,8 @@ from _filterlib import add_header_include, chapter_label, source_place, warn
 INCREMENTAL = True
 
 SETTING = "highlight-style"
+#: Metadata: a hidden-line prefix per language (mdBook's ``[output.html.code.hidelines]``).
+HIDELINES = "code-hidelines"
 DEFAULT_STYLE = "bookbuild-grey"
 LEFTOVER = re.compile(r"\{\{\s*#\w+(?:[^}]*\}\})?")
 #: The directives bookbuild's reader expands (bookbuild.includes); what remains was escaped.
@@ -145,6 +149,7 @@ class State:
     seen_code: bool = False
     notes: list[str] = field(default_factory=list)
     expanded: bool = False  # includes were expanded before the read (inside bookbuild)
+    hidelines: dict[str, str] = field(default_factory=dict)  # language -> hidden-line prefix
 
 
 def prepare(doc: pf.Doc) -> None:
@@ -153,6 +158,12 @@ def prepare(doc: pf.Doc) -> None:
         raise CodeError(f"metadata '{SETTING}' must be a style name or a .theme file")
     doc.code_state = State(style=style.strip())
     doc.code_state.expanded = doc.get_metadata("bookbuild-book-dir", None) is not None
+    hidelines = doc.get_metadata(HIDELINES, {})
+    if not isinstance(hidelines, dict) or not all(
+        isinstance(v, str) and v for v in hidelines.values()
+    ):
+        raise CodeError(f"metadata '{HIDELINES}' must map languages to line prefixes")
+    doc.code_state.hidelines = {ALIASES.get(k.lower(), k.lower()): v for k, v in hidelines.items()}
 
 
 def _here(state: State, offset: int = 0) -> str:
@@ -246,7 +257,7 @@ def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | Non
         return None
     state.seen_code = True
     language, flags, attributes = parse_info(elem)
-    prefix = attributes.pop("hidelines", None)
+    prefix = attributes.pop("hidelines", None) or state.hidelines.get(language or "")
     if language == "rust" or prefix:
         elem.text = hide_lines(elem.text, prefix or None)
     for number, line in enumerate(elem.text.split("\n"), start=1):

@@ -116,6 +116,8 @@ def test_mdbook_pages_as_real_books_write_them(built):
     tex = (book / "build" / ".xelatex" / "book.tex").read_text()
     assert "\\(p = \\frac{1}{100}\\)" in tex and "\\[ p_k = \\frac{1}{100 - k} \\]" in tex
     assert not [w for w in result.warnings if "directive" in w.message or "LaTeX" in w.message]
+    # book.toml's [output.html.code.hidelines] python = "~": that line hidden, as on the web
+    assert 'guess = int(input("Your guess: "))' in text and "import random" not in text
 
 
 def test_gitbook_heading_ids_wide_tables_and_template_tags(built):
