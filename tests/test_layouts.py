@@ -178,6 +178,13 @@ def test_older_book_toml_names_its_author_in_the_singular(tmp_path):
     assert read_mdbook(tmp_path / "book.toml").metadata["author"] == "The Sailing Club"
 
 
+def test_gitbook_title_from_a_setext_readme_heading(tmp_path):
+    (tmp_path / "README.md").write_text("Knots for Sailors\n=================\n\nWhy knots.\n")
+    (tmp_path / "SUMMARY.md").write_text("* [Bowline](bowline.md)\n")
+    (tmp_path / "bowline.md").write_text("# Bowline\n")
+    assert read_gitbook(tmp_path, tmp_path / "SUMMARY.md").metadata["title"] == "Knots for Sailors"
+
+
 def test_malformed_book_toml_names_its_line(tmp_path):
     (tmp_path / "book.toml").write_text('[book]\ntitle = "x"\nauthors = [\n')
     with pytest.raises(ConfigError) as info:

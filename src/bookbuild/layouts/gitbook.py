@@ -39,6 +39,12 @@ def _json_line(path: Path, key: str) -> int:
     return 1
 
 
+#: The README's first level-1 heading: ``# Title`` or ``Title`` over a line of ``=``.
+_TITLE = re.compile(
+    r"^(?:#[ \t]+(?P<atx>.+?)[ \t]*#*[ \t]*|(?P<setext>[^\s#>\-*].*)\n=+[ \t]*)$", re.M
+)
+
+
 def read_gitbook(book_dir: Path, found: Path) -> BookTree:
     """The GitBook/HonKit book in ``book_dir`` (``found``: book.json or SUMMARY.md)."""
     book_dir = book_dir.absolute()
@@ -92,9 +98,9 @@ def read_gitbook(book_dir: Path, found: Path) -> BookTree:
     if isinstance(settings.get("description"), str) and settings["description"].strip():
         metadata["subtitle"] = settings["description"].strip()
     if "title" not in metadata and readme.is_file():
-        heading = re.search(r"^#\s+(.+?)\s*#*$", readme.read_text(encoding="utf-8"), re.M)
+        heading = _TITLE.search(readme.read_text(encoding="utf-8"))
         if heading:
-            metadata["title"] = heading.group(1)
+            metadata["title"] = heading.group("atx") or heading.group("setext").strip()
     metadata.setdefault("title", book_dir.name)
     return BookTree(
         layout="gitbook",
