@@ -71,6 +71,7 @@ def test_gitbook_root_readme_intro_parts_anchor_and_external_links():
         "title": "Field Methods in Ecology",
         "author": "Zoë Ångström",
         "lang": "en",
+        "book-variables": {"season": "spring 2026"},  # {{ book.season }} in the pages
     }
 
 

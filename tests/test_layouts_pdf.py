@@ -126,7 +126,8 @@ def test_gitbook_heading_ids_wide_tables_and_template_tags(built):
     exercises plugin's ``{% exercise %}`` print as the book shows them."""
     book, pdf, pages, result = built["gitbook-fieldecology"]
     text = squash(" ".join(pages))
-    assert "{%" not in text and "%}" not in text
+    assert "{%" not in text and "%}" not in text and "{{ book." not in text
+    assert "field course of spring 2026" in text  # {{ book.season }}: book.json's variables
     assert text.count("Warning") == 1  # the hint's box title, once
     assert "buried metal pins" in text and "{{row}}-{{column}}" in text
     assert re.search(r"Exercise 3\.1 A 20 m tape crosses three shrubs", text)

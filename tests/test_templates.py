@@ -68,3 +68,10 @@ def test_tags_in_code_stay_and_unknown_tags_are_named_with_their_line() -> None:
     assert text == source
     assert origin == list(range(1, 9))
     assert notes == [(7, "template tag '{% quiz %}' printed as text")]
+
+
+def test_book_variables_are_replaced_outside_code_and_unknown_ones_named() -> None:
+    source = "Version {{ book.version }} of `{{ book.version }}`; {{book.missing}}.\n"
+    text, _, notes = rewrite_tags(source, {"version": "2.1"})
+    assert text == "Version 2.1 of `{{ book.version }}`; {{book.missing}}.\n"
+    assert notes == [(1, "variable '{{book.missing}}' is not in book.json 'variables'")]

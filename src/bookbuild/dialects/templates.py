@@ -13,6 +13,9 @@ books carry block tags that would otherwise print as text:
   ``::: solution`` with the solution's code, for the exercises filter. The validation code is
   what the plugin runs to check an answer; readers never see it there, nor here.
 
+- ``{{ book.name }}``: the value of ``name`` in book.json's ``variables`` (which the GitBook
+  layout reader passes on as the ``book-variables`` metadata).
+
 Tags inside code (fenced or indented blocks, code spans) are left alone: GitBook prints them
 there as written. Any other tag outside code is left as text with a warning naming its line
 (the caller turns ``(line, message)`` into a located warning).
@@ -29,6 +32,8 @@ import re
 #: One template tag on a line: ``{% name args %}`` (``{%-`` / ``-%}`` trim markers too).
 _TAG = re.compile(r"\{%-?\s*(?P<name>\w+)(?P<args>[^%]*?)-?%\}")
 _FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
+#: A book variable: ``{{ book.name }}`` (GitBook's ``variables`` in book.json).
+_VARIABLE = re.compile(r"\{\{-?\s*book\.(?P<name>[\w.-]+)\s*-?\}\}")
 _STYLE = re.compile(r"""style\s*=\s*["']?(?P<style>\w+)""")
 #: A hint's style -> the GitHub alert the callouts filter reads.
 ALERTS = {
@@ -77,12 +82,38 @@ def _opens(name: str, exercise: str | None) -> bool:
     }.get(name, False)
 
 
-def rewrite_tags(text: str) -> tuple[str, list[int], list[tuple[int, str]]]:
-    """``text`` with its template tags rewritten (see the module docstring); for each line of
-    the result, the 1-based line of ``text`` it came from; and (line, message) for each tag
-    left as text. Text without ``{%`` comes back as it is."""
+def _variables(line: str, number: int, values: dict[str, str], notes: list) -> str:
+    """``{{ book.name }}`` outside code spans replaced by its value from ``values``."""
+    if "{{" not in line:
+        return line
+    out, last = [], 0
+    for start, end in _outside_code_spans(line):
+        out.append(line[last:start])
+        piece = line[start:end]
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group("name")
+            if name in values:
+                return values[name]
+            notes.append((number, f"variable '{match.group(0)}' is not in book.json 'variables'"))
+            return match.group(0)
+
+        out.append(_VARIABLE.sub(value, piece))
+        last = end
+    out.append(line[last:])
+    return "".join(out)
+
+
+def rewrite_tags(
+    text: str, variables: dict[str, str] | None = None
+) -> tuple[str, list[int], list[tuple[int, str]]]:
+    """``text`` with its template tags rewritten (see the module docstring) and its
+    ``{{ book.name }}`` variables replaced (``variables``: book.json's ``variables``); for
+    each line of the result, the 1-based line of ``text`` it came from; and (line, message)
+    for each tag or variable left as text. Text without ``{%`` or ``{{ book.`` comes back as
+    it is."""
     lines = text.split("\n")
-    if "{%" not in text:
+    if "{%" not in text and not _VARIABLE.search(text):
         return text, list(range(1, len(lines) + 1)), []
     out: list[str] = []
     origin: list[int] = []
@@ -111,6 +142,7 @@ def rewrite_tags(text: str) -> tuple[str, list[int], list[tuple[int, str]]]:
             fence = opening.group("fence")
             emit(line, number)
             continue
+        line = _variables(line, number, variables or {}, notes)
         tags = _tags(line)
         if not tags:
             if exercise != "validation":

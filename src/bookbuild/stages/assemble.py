@@ -85,6 +85,8 @@ def book_sources(config: BookConfig, chapters: list[ChapterText]) -> dict[str, S
 def chapter_texts(config: BookConfig) -> list[ChapterText]:
     """Read every chapter file as UTF-8 text; a bad file is a one-line error naming it."""
     texts = []
+    values = config.metadata.get("book-variables")  # GitBook's {{ book.x }} (templates.py)
+    variables = {str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else None
     for chapter in config.chapters:
         label = chapter.path.relative_to(config.source_root).as_posix()
         shown = display_path(chapter.path)
@@ -115,7 +117,7 @@ def chapter_texts(config: BookConfig) -> list[ChapterText]:
         # knitr/Quarto cell fences -> fenced code pandoc reads (same lines; dialects/cells.py)
         read = normalise_cells(expanded.text)
         # GitBook/HonKit template tags -> Markdown (dialects/templates.py; lines mapped back)
-        read, came_from, tags_left = rewrite_tags(read)
+        read, came_from, tags_left = rewrite_tags(read, variables)
         lines = [expanded.chapter_lines[n - 1] for n in came_from]
         written = text.split("\n")
         warnings = list(expanded.warnings)
