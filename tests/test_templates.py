@@ -75,3 +75,10 @@ def test_book_variables_are_replaced_outside_code_and_unknown_ones_named() -> No
     text, _, notes = rewrite_tags(source, {"version": "2.1"})
     assert text == "Version 2.1 of `{{ book.version }}`; {{book.missing}}.\n"
     assert notes == [(1, "variable '{{book.missing}}' is not in book.json 'variables'")]
+
+
+def test_a_raw_region_over_several_lines_keeps_its_tags_as_text_without_warnings() -> None:
+    source = "{% raw %}\nUse {% if x %} and {{ book.v }} here.\n{% endraw %}\n{% if y %}\n"
+    text, _, notes = rewrite_tags(source, {"v": "1"})
+    assert text == "\nUse {% if x %} and {{ book.v }} here.\n\n{% if y %}\n"
+    assert notes == [(4, "template tag '{% if y %}' printed as text")]

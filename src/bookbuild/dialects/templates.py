@@ -121,6 +121,7 @@ def rewrite_tags(
     fence: str | None = None
     exercise: str | None = None  # None, "statement", "initial", "solution", "validation"
     hint_depth = 0
+    raw = False  # inside {% raw %} … {% endraw %} across lines
 
     def emit(line: str, number: int) -> None:
         out.append(("> " + line if line else ">") if hint_depth else line)
@@ -142,8 +143,11 @@ def rewrite_tags(
             fence = opening.group("fence")
             emit(line, number)
             continue
-        line = _variables(line, number, variables or {}, notes)
+        if not raw:
+            line = _variables(line, number, variables or {}, notes)
         tags = _tags(line)
+        if raw:  # between {% raw %} and {% endraw %}: everything as written
+            tags = [t for t in tags if t.group("name") == "endraw"][:1]
         if not tags:
             if exercise != "validation":
                 emit(line, number)
@@ -157,6 +161,9 @@ def rewrite_tags(
                 kept = kept[: match.start()] + kept[match.end() :]
             elif not block:
                 notes.append((number, f"template tag '{match.group(0)}' printed as text"))
+        raws = [t.group("name") for t in tags if t.group("name") in ("raw", "endraw")]
+        if raws:
+            raw = raws[-1] == "raw"  # a {% raw %} left open runs on to its {% endraw %}
         if not block:
             if exercise != "validation":
                 emit(kept if kept.strip() or not line.strip() else "", number)
