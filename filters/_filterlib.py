@@ -123,3 +123,37 @@ def inside(elem: pf.Element, *kinds: type) -> bool:
             return True
         parent = parent.parent
     return False
+
+
+#: Above this many characters in its widest row, a table's columns wrap their text.
+WRAP_FROM = 72
+#: Characters of monospaced text in a line of the text block (about).
+WORD_LINE = 62
+
+
+def column_widths(rows: list[pf.TableRow], width: int) -> list[tuple[str, object]]:
+    """Natural widths for a narrow table; for a wide one, shares of the line proportional
+    to each column's longest text (so cells wrap instead of running off the page)."""
+    longest = [1] * width
+    word = [1] * width  # the longest word: a column is never narrower (it cannot wrap)
+    for row in rows:
+        column = 0
+        for cell in row.content:
+            if cell.colspan == 1 and column < width:
+                text = pf.stringify(cell)
+                longest[column] = max(longest[column], len(text))
+                word[column] = max([word[column], *(len(w) + 1 for w in text.split())])
+            column += cell.colspan
+    if sum(longest) <= WRAP_FROM:
+        return [("AlignDefault", "ColWidthDefault")] * width
+    weights = [min(max(n, 10), 60) for n in longest]  # no column too narrow or too greedy
+    shares = [w / sum(weights) for w in weights]
+    # ... and none narrower than its longest word (a line holds about WORD_LINE characters
+    # of code, which is what long unbreakable words in tables mostly are)
+    floors = [min(w / WORD_LINE, 0.5) for w in word]
+    narrow = [i for i in range(width) if shares[i] < floors[i]]
+    if narrow and sum(floors[i] for i in narrow) < 1:
+        rest = 1 - sum(floors[i] for i in narrow)
+        others = sum(weights[i] for i in range(width) if i not in narrow)
+        shares = [floors[i] if i in narrow else rest * weights[i] / others for i in range(width)]
+    return [("AlignDefault", round(share, 4)) for share in shares]

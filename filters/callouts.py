@@ -8,7 +8,8 @@ Input, any of::
     :::
 
 A callout's title is its ``title`` attribute, else a first ``Div.callout-title`` (the quarto
-filter puts a Quarto callout's heading there), else the kind's name ("Warning"; metadata
+filter puts a Quarto callout's heading there; the ``title`` Div pandoc's GFM reader gives an
+alert is dropped), else the kind's name ("Warning"; metadata
 ``callout-warning-title`` or Quarto's ``language: callout-warning-title`` renames it). A
 custom title keeps the kind in front ("Warning: Mind the units") unless it already starts with
 it, so the kind reads without colour.
@@ -102,7 +103,9 @@ def _from_div(elem: pf.Div, doc: pf.Doc) -> list[pf.Block] | None:
         return None
     body = list(elem.content)
     custom: list[pf.Inline] = []
-    if body and isinstance(body[0], pf.Div) and "callout-title" in body[0].classes:
+    if body and isinstance(body[0], pf.Div) and body[0].classes == ["title"]:
+        body.pop(0)  # pandoc's own title of a GitHub alert read as GFM: the kind's name
+    elif body and isinstance(body[0], pf.Div) and "callout-title" in body[0].classes:
         first = body.pop(0)
         custom = [x for b in first.content if isinstance(b, pf.Plain | pf.Para) for x in b.content]
     elif elem.attributes.get("title", "").strip():

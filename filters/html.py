@@ -30,7 +30,6 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any
 
 # Run as ``pandoc --filter filters/html.py``, this file's folder comes first on sys.path and
 # this module would shadow the standard library's ``html`` package: look there last.
@@ -39,7 +38,7 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.a
 from html.parser import HTMLParser  # noqa: E402
 
 import panflute as pf  # noqa: E402
-from _filterlib import chapter_label, source_place, switch_value, warn  # noqa: E402
+from _filterlib import chapter_label, column_widths, source_place, switch_value, warn  # noqa: E402
 
 SWITCH = "html"
 #: Each chapter's HTML is converted on its own.
@@ -531,26 +530,6 @@ class Converter:
             caption=pf.Caption(pf.Plain(*caption)) if caption else pf.Caption(),
             colspec=column_widths(head_rows + body_rows, width),
         )
-
-
-#: Above this many characters in its widest row, a table's columns wrap their text.
-WRAP_FROM = 72
-
-
-def column_widths(rows: list[pf.TableRow], width: int) -> list[tuple[str, Any]]:
-    """Natural widths for a narrow table; for a wide one, shares of the line proportional
-    to each column's longest text (so cells wrap instead of running off the page)."""
-    longest = [1] * width
-    for row in rows:
-        column = 0
-        for cell in row.content:
-            if cell.colspan == 1 and column < width:
-                longest[column] = max(longest[column], len(pf.stringify(cell)))
-            column += cell.colspan
-    if sum(longest) <= WRAP_FROM:
-        return [("AlignDefault", "ColWidthDefault")] * width
-    weights = [min(max(n, 10), 60) for n in longest]  # no column too narrow or too greedy
-    return [("AlignDefault", round(w / sum(weights), 4)) for w in weights]
 
 
 def _int(value: str | None) -> int:

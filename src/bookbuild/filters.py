@@ -48,6 +48,7 @@ DEFAULT_FILTERS = (
     "index",
     "glossary",
     "deflists",
+    "tables",
     "callouts",
     "crossref",
     "exercises",

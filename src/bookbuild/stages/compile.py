@@ -543,8 +543,8 @@ class TexMap:
 
 
 _OVERFULL = re.compile(
-    r"^Overfull \\hbox \((?P<amount>[\d.]+pt) too wide\) (?:in paragraph|detected) at lines? "
-    r"(?P<line>\d+)",
+    r"^Overfull \\hbox \((?P<amount>[\d.]+pt) too wide\) "
+    r"(?:in paragraph|in alignment|detected) at lines? (?P<line>\d+)",
     re.M,
 )
 

@@ -25,6 +25,7 @@ from ..images import RASTER, VECTOR, prepare_images, source_place
 from ..lost import scan_document
 from ..markers import panflute_label, src_marker, tex_mark
 from ..pandoc import doc_to_json, load_json
+from ..paths import display_path
 from ..print_edition import apply_print_edition
 
 
@@ -57,14 +58,17 @@ class Transformed:
 def transform(document: Document, config: BookConfig, modules: list[Any]) -> Transformed:
     """Source markers, the filters, the images (converted, checked), the scan for what
     would print raw, the finished metadata and the .tex chapter marks; a missing or
-    unusable image is an error here, before LaTeX runs."""
+    unusable image is an error here, before LaTeX runs (a missing one a placeholder and a
+    warning)."""
     doc = load_json(document.text)
     mark_block_sources(doc, document.sources)
     for name, value in document.context.items():
         setattr(doc, name, value)
     doc = apply_filters(doc, config, "latex", modules)
     setup_fonts(doc, config)  # fonts for every character (issue 14); warns on the doc
-    warnings = [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
+    warnings = [
+        _displayed(diagnostic_from_text(w), config) for w in getattr(doc, "bookbuild_warnings", [])
+    ]
     # SVG, GIF … converted, remote images as placeholders (bookbuild.images)
     problems = prepare_images(doc, config, document.sources)
     warnings += [d for d in problems if d.severity == "warning"]
@@ -78,6 +82,14 @@ def transform(document: Document, config: BookConfig, modules: list[Any]) -> Tra
     finish_metadata(doc, config)
     insert_tex_marks(doc)
     return Transformed(doc_to_json(doc), warnings, export)
+
+
+def _displayed(diagnostic: Diagnostic, config: BookConfig) -> Diagnostic:
+    """A filter's warning names a chapter by its marker label (from the book directory's
+    parent); messages show paths from the working directory, as every other message does."""
+    if diagnostic.file and (config.source_root / diagnostic.file).is_file():
+        diagnostic.file = display_path(config.source_root / diagnostic.file)
+    return diagnostic
 
 
 def insert_tex_marks(doc: Any) -> None:
@@ -179,18 +191,8 @@ def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -
             return
         path = config.book_dir / elem.url
         file, line, text = source_place(sources, elem.url)
-        if not path.is_file() and not any(path.with_suffix(ext).is_file() for ext in formats):
-            found.append(
-                Diagnostic(
-                    "error",
-                    f"image '{elem.url}' not found",
-                    file,
-                    line,
-                    text,
-                    "image paths are relative to book.yaml",
-                )
-            )
-        elif path.suffix and path.suffix.lower() not in formats | CONVERTED:
+        # (a missing image is a placeholder and a warning by now: images.prepare_images)
+        if path.is_file() and path.suffix and path.suffix.lower() not in formats | CONVERTED:
             found.append(
                 Diagnostic(
                     "error",
