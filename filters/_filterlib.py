@@ -221,3 +221,49 @@ def run_filter(
         pf.dump(doc)
         return None
     return doc
+
+
+def stringify(elem: Any, newlines: bool = True) -> str:
+    """``panflute.stringify(elem, newlines)``, the same text, without panflute's walk (which
+    rebuilds every container under ``elem``)."""
+    out: list[str] = []
+    _strings(elem, out, newlines)
+    return "".join(out)
+
+
+def _strings(elem: Any, out: list[str], newlines: bool) -> None:
+    if isinstance(elem, pf.ListContainer):  # a Cite's content
+        for index, item in enumerate(elem.list):
+            item.parent, item.location, item.index = elem.parent, elem.location, index
+            _strings(item, out, newlines)
+        return
+    if not isinstance(elem, (pf.DefinitionList, pf.Cite)):  # panflute stops at these
+        for name in elem._children:
+            child = getattr(elem, name)
+            if isinstance(child, (pf.ListContainer, pf.Element)):
+                _strings(child, out, newlines)
+            elif isinstance(child, pf.DictContainer):
+                for value in child.values():
+                    _strings(value, out, newlines)
+    if hasattr(elem, "text"):
+        text = elem.text
+    elif isinstance(elem, (pf.Space, pf.LineBreak, pf.SoftBreak)):
+        text = " "
+    elif isinstance(elem, pf.Para) and newlines:
+        text = "\n\n"
+    elif type(elem) is pf.DefinitionList:
+        text = "\n".join(
+            f"- {''.join(stringify(part) for part in item.term)}: "
+            f"{'; '.join(stringify(d) for d in item.definitions)}"
+            for item in elem.content
+        )
+    elif type(elem) is pf.Cite:
+        text = stringify(elem.content)
+    else:
+        text = ""
+    if type(elem.parent) is pf.Quoted:
+        if elem.index == 0:
+            text = '"' + text
+        if elem.index == len(elem.container) - 1:
+            text += '"'
+    out.append(text)

@@ -456,7 +456,7 @@ def _collect_table(elem: pf.Table, doc: pf.Doc, state: State) -> None:
 
 def _collect_equations(elem: pf.Para | pf.Plain, doc: pf.Doc, state: State) -> None:
     """Number the labelled display equations of a paragraph (both syntaxes)."""
-    items = list(elem.content)
+    items = list(elem.content.list)  # (the walk has just given them their parent)
     out: list[pf.Inline] = []
     changed = False
     i = 0

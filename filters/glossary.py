@@ -220,7 +220,8 @@ def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | Non
         and isinstance(elem, (pf.Para, pf.Plain))
         and not isinstance(elem.parent, pf.DefinitionItem)
     ):
-        replaced = _shorthand(list(elem.content), doc)
+        # (the walk has just given the items their parent: read the plain list)
+        replaced = _shorthand(list(elem.content.list), doc)
         if replaced is not None:
             elem.content = replaced
     return None

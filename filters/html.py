@@ -39,7 +39,7 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.a
 from html.parser import HTMLParser  # noqa: E402
 
 import panflute as pf  # noqa: E402
-from _filterlib import chapter_label, source_place, switch_value, warn  # noqa: E402
+from _filterlib import chapter_label, source_place, switch_value, walk, warn  # noqa: E402
 
 SWITCH = "html"
 #: Each chapter's HTML is converted on its own.
@@ -663,15 +663,15 @@ def _html_inside(block: pf.Element) -> tuple[list[pf.Element], bool]:
         if isinstance(elem, pf.RawBlock) and elem is not block and elem.format == "html":
             nested[0] = True
         content = getattr(elem, "content", None)
-        if (
+        if (  # (the walk has just given the items their parent: read the plain list)
             isinstance(content, pf.ListContainer)
-            and len(content)
-            and isinstance(content[0], pf.Inline)
-            and _has_html(list(content))
+            and content.list
+            and isinstance(content.list[0], pf.Inline)
+            and _has_html(content.list)
         ):
             found.append(elem)
 
-    block.walk(visit)
+    walk(block, visit)
     return found, nested[0]
 
 
@@ -701,7 +701,7 @@ def _nested_blocks(doc: pf.Doc, conv: Converter) -> None:
             if new is not None:
                 elem.content = new
 
-    doc.walk(visit)
+    walk(doc, visit, doc)
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:

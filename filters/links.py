@@ -198,6 +198,8 @@ def notes_after_punctuation(doc: pf.Doc, notes: list[pf.Note]) -> None:
         container = getattr(elem, "content", None)
         if not isinstance(container, pf.ListContainer) or not wanted:
             return
+        if not any(id(item) in wanted for item in container.list):
+            return  # (the walk has just set every item's parent and index)
         for index in range(len(container) - 2, -1, -1):
             note, after = container[index], container[index + 1]
             if id(note) not in wanted or not isinstance(after, pf.Str):

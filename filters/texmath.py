@@ -72,7 +72,11 @@ ACTS_ON = (pf.Para, pf.Plain)
 def action(elem: pf.Element, doc: pf.Doc) -> None:
     if not doc.math_on:
         return None
-    if isinstance(elem, (pf.Para, pf.Plain)) and not in_metadata(elem):
+    if (
+        isinstance(elem, (pf.Para, pf.Plain))
+        and any(isinstance(item, pf.Math) for item in elem.content.list)
+        and not in_metadata(elem)
+    ):
         inline_math(list(elem.content))
     return None
 

@@ -203,7 +203,7 @@ def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -
                 )
             )
 
-    doc.walk(visit)
+    filterlib().walk(doc, visit, doc, (pf.Image,))
     return found
 
 
@@ -217,7 +217,7 @@ def _block_probe(block: Any) -> list[str]:
 
     if isinstance(block, pf.RawBlock | pf.CodeBlock):
         return _words(block.text)[:3]
-    return _words(pf.stringify(block))[:3]
+    return _words(filterlib().stringify(block))[:3]
 
 
 def _find_probe(tokens: Sequence[list[str]], probe: list[str], start: int) -> int | None:
