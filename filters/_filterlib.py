@@ -204,16 +204,19 @@ def run_filter(
     finalize: Callable[[Any], None] | None = None,
     doc: pf.Doc | None = None,
     types: Any = None,
+    needs: frozenset[str] | None = None,
 ) -> Any:
     """``panflute.run_filter`` with :func:`walk`: the document from stdin (when ``doc`` is
     None, as under ``pandoc --filter``) or ``doc``; ``prepare``, the walk calling ``action`` on
-    the elements of ``types``, ``finalize``; written to stdout, or returned."""
+    the elements of ``types``, ``finalize``; written to stdout, or returned. The walk is left
+    out when :func:`may_hold` finds none of ``needs`` (:func:`census` tokens) in the document:
+    the filter's skip rule, which says its action would change nothing without them."""
     load_and_dump = doc is None
     if doc is None:
         doc = pf.load()
     if prepare is not None:
         prepare(doc)
-    if action is not None:
+    if action is not None and (needs is None or may_hold(doc, needs)):
         doc = walk(doc, action, doc, types)
     if finalize is not None:
         finalize(doc)
@@ -267,3 +270,62 @@ def _strings(elem: Any, out: list[str], newlines: bool) -> None:
         if elem.index == len(elem.container) - 1:
             text += '"'
     out.append(text)
+
+
+#: Where bookbuild keeps the document's census while its filters run (:func:`may_hold`).
+CENSUS = "bookbuild_census"
+
+
+def census(doc: pf.Doc) -> set[str]:
+    """What the document holds, as tokens: the name of every element type (``Math``,
+    ``Note``), ``.CLASS`` for every class, ``raw:FORMAT`` for raw content other than
+    bookbuild's chapter and source markers, and ``text:{{`` when a Str or Code holds ``{{``.
+    One pass over the metadata and the body, changing nothing (no parents set)."""
+    found: set[str] = set()
+    stack: list[Any] = [doc]
+    while stack:
+        elem = stack.pop()
+        kind = type(elem)
+        found.add(kind.__name__)
+        if kind is pf.Space or kind is pf.SoftBreak:
+            continue
+        if kind is pf.Str or kind is pf.Code:
+            if "{{" in elem.text:
+                found.add("text:{{")
+            if kind is pf.Str:
+                continue
+        elif kind is pf.RawBlock or kind is pf.RawInline:
+            text = elem.text
+            if not (
+                (elem.format == "html" and text.startswith("<!-- bookbuild:"))
+                or (elem.format == "latex" and text.startswith(SRC_MARK))
+            ):
+                found.add(f"raw:{elem.format}")
+        classes = getattr(elem, "classes", None)
+        if classes:
+            found.update("." + name for name in classes)
+        for name in kind._children:
+            child = getattr(elem, name)
+            if isinstance(child, pf.ListContainer):
+                stack.extend(child.list)
+            elif isinstance(child, pf.DictContainer):
+                stack.extend(child.dict.values())
+            elif child is not None:
+                stack.append(child)
+    return found
+
+
+def may_hold(doc: pf.Doc, tokens: frozenset[str]) -> bool:
+    """Whether the document may hold any of ``tokens`` (see :func:`census`). Always true
+    unless bookbuild asked for skipping (it sets ``doc.bookbuild_census``, empty at first);
+    a census taken earlier is trusted when it says yes (the walk is then at worst unneeded)
+    and taken again before it may say no, since the filters that ran since may have added
+    what it did not see."""
+    known = getattr(doc, CENSUS, None)
+    if known is None:
+        return True
+    if known & tokens:
+        return True
+    fresh = census(doc)
+    setattr(doc, CENSUS, fresh)
+    return bool(fresh & tokens)

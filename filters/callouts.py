@@ -140,6 +140,9 @@ def _from_alert(elem: pf.BlockQuote, doc: pf.Doc) -> list[pf.Block] | None:
 
 #: The elements :func:`action` does anything with (it is called on these alone).
 ACTS_ON = (pf.RawBlock, pf.Div, pf.BlockQuote)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a Div
+#: of a callout kind or a block quote (an alert).
+NEEDS = frozenset({"BlockQuote", *(f".{kind}" for kind in KINDS)})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> Any:
@@ -167,7 +170,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return run_filter(action, prepare, finalize, doc, ACTS_ON)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

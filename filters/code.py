@@ -219,6 +219,9 @@ def _title_block(title: str, doc: pf.Doc) -> pf.Block:
 
 #: The elements :func:`action` does anything with (it is called on these alone).
 ACTS_ON = (pf.RawBlock, pf.Str, pf.Code, pf.CodeBlock)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: code block or ``{{`` (a leftover mdBook directive).
+NEEDS = frozenset({"CodeBlock", "text:{{"})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
@@ -330,7 +333,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return run_filter(action, prepare, finalize, doc, ACTS_ON)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,9 @@ def prepare(doc: pf.Doc) -> None:
 
 #: The elements :func:`action` does anything with (it is called on these alone).
 ACTS_ON = (pf.BulletList, pf.DefinitionList)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: bullet or definition list.
+NEEDS = frozenset({"BulletList", "DefinitionList"})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | None:
@@ -71,7 +74,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return run_filter(action, prepare, finalize, doc, ACTS_ON)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 def split_term(item: pf.ListItem) -> tuple[list[pf.Inline], list[pf.Inline]] | None:

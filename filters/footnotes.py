@@ -69,6 +69,9 @@ def prepare(doc: pf.Doc) -> None:
 
 #: The elements :func:`action` does anything with (it is called on these alone).
 ACTS_ON = (pf.Superscript, pf.Str)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: note.
+NEEDS = frozenset({"Note"})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
@@ -93,7 +96,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return run_filter(action, prepare, finalize, doc, ACTS_ON)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 def footnotes_mode(doc: pf.Doc) -> str | None:

@@ -208,6 +208,9 @@ def _words(name: str) -> list[str]:
 
 #: The elements :func:`action` does anything with (it is called on these alone).
 ACTS_ON = (pf.Span, pf.Para, pf.Plain)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: ``.gls`` span or ``{{`` (a shorthand use).
+NEEDS = frozenset({".gls", "text:{{"})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
@@ -296,7 +299,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return run_filter(action, prepare, finalize, doc, ACTS_ON)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,14 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.a
 from html.parser import HTMLParser  # noqa: E402
 
 import panflute as pf  # noqa: E402
-from _filterlib import chapter_label, source_place, switch_value, walk, warn  # noqa: E402
+from _filterlib import (  # noqa: E402
+    chapter_label,
+    may_hold,
+    source_place,
+    switch_value,
+    walk,
+    warn,
+)
 
 SWITCH = "html"
 #: Each chapter's HTML is converted on its own.
@@ -626,9 +633,14 @@ def action(elem: pf.Element, doc: pf.Doc) -> None:
     return None
 
 
+#: Skip rule: nothing to convert without raw HTML other than bookbuild's markers
+#: (``_filterlib.census`` tokens).
+NEEDS = frozenset({"raw:html"})
+
+
 def finalize(doc: pf.Doc) -> None:
     """The conversion itself: block by block in document order, tracking chapter and line."""
-    if doc.html_on:
+    if doc.html_on and may_hold(doc, NEEDS):
         conv = Converter(doc, "", None)
         out: list[pf.Block] = []
         nested = False

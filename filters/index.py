@@ -73,6 +73,9 @@ def prepare(doc: pf.Doc) -> None:
 
 #: The elements :func:`action` does anything with (it is called on these alone).
 ACTS_ON = (pf.RawBlock, pf.Span)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without an
+#: ``.index`` span.
+NEEDS = frozenset({".index"})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
@@ -114,7 +117,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return run_filter(action, prepare, finalize, doc, ACTS_ON)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 def add_index_latex(doc: pf.Doc) -> None:

@@ -219,6 +219,9 @@ def notes_after_punctuation(doc: pf.Doc, notes: list[pf.Note]) -> None:
 
 #: The elements :func:`action` does anything with (it is called on these alone).
 ACTS_ON = (pf.RawBlock, pf.Link)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: link.
+NEEDS = frozenset({"Link"})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
@@ -246,7 +249,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return run_filter(action, prepare, finalize, doc, ACTS_ON)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,9 @@ def prepare(doc: pf.Doc) -> None:
 
 #: The elements :func:`action` does anything with (it is called on these alone).
 ACTS_ON = (pf.RawBlock, pf.Header)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without raw
+#: LaTeX (a ``\\part``) or a ``.part`` heading.
+NEEDS = frozenset({"raw:latex", "raw:tex", ".part"})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | None:
@@ -107,7 +110,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return run_filter(action, prepare, finalize, doc, ACTS_ON)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 def raw_part_heading(raw: pf.RawBlock) -> list[pf.Block] | None:

@@ -67,6 +67,8 @@ def inline_math(items: list[pf.Inline]) -> bool:
 
 #: The elements :func:`action` does anything with (it is called on these alone).
 ACTS_ON = (pf.Para, pf.Plain)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without math.
+NEEDS = frozenset({"Math"})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> None:
@@ -92,7 +94,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return run_filter(action, prepare, finalize, doc, ACTS_ON)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

@@ -54,15 +54,18 @@ class Transformed:
         return dict(json.loads(self.text))
 
 
-def transform(document: Document, config: BookConfig, modules: list[Any]) -> Transformed:
+def transform(
+    document: Document, config: BookConfig, modules: list[Any], skip: bool = True
+) -> Transformed:
     """Source markers, the filters, the images (converted, checked), the scan for what
     would print raw, the finished metadata and the .tex chapter marks; a missing or
-    unusable image is an error here, before LaTeX runs."""
+    unusable image is an error here, before LaTeX runs. ``skip``: filters leave out walks
+    their skip rules find nothing for (the same output; see ``filters.run_filters``)."""
     doc = load_json(document.text)
     mark_block_sources(doc, document.sources)
     for name, value in document.context.items():
         setattr(doc, name, value)
-    doc = apply_filters(doc, config, "latex", modules)
+    doc = apply_filters(doc, config, "latex", modules, skip)
     setup_fonts(doc, config)  # fonts for every character (issue 14); warns on the doc
     warnings = [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
     # SVG, GIF … converted, remote images as placeholders (bookbuild.images)
@@ -94,7 +97,11 @@ def insert_tex_marks(doc: Any) -> None:
 
 
 def apply_filters(
-    doc: Any, config: BookConfig, output_format: str = "latex", modules: list[Any] | None = None
+    doc: Any,
+    config: BookConfig,
+    output_format: str = "latex",
+    modules: list[Any] | None = None,
+    skip: bool = True,
 ) -> Any:
     """The configured filters, in-process, in order."""
     if modules is None:
@@ -102,7 +109,7 @@ def apply_filters(
     import panflute as pf  # the book's folder, for filters that read files in it (_variables.yml)
 
     doc.metadata["bookbuild-book-dir"] = pf.MetaString(str(config.book_dir))
-    return run_filters(doc, modules, output_format)
+    return run_filters(doc, modules, output_format, skip)
 
 
 def finish_metadata(doc: Any, config: BookConfig) -> None:
