@@ -8,10 +8,12 @@ and the chapters get their .tex marks; then it is pandoc JSON again, for the wri
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +63,27 @@ def transform(
     would print raw, the finished metadata and the .tex chapter marks; a missing or
     unusable image is an error here, before LaTeX runs. ``skip``: filters leave out walks
     their skip rules find nothing for (the same output; see ``filters.run_filters``)."""
+    with _cyclic_gc_paused():
+        return _transform(document, config, modules, skip)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cycle collector paused while the document is a panflute Doc: its 100 000s of
+    elements (each pointing at its parent) were traversed again and again as the filters
+    allocated (a tenth of the stage at 300 pages); the cycles left are collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _transform(
+    document: Document, config: BookConfig, modules: list[Any], skip: bool
+) -> Transformed:
     doc = load_json(document.text)
     mark_block_sources(doc, document.sources)
     for name, value in document.context.items():
