@@ -91,11 +91,13 @@ def _transform(
     doc = apply_filters(doc, config, "latex", modules, skip)
     setup_fonts(doc, config)  # fonts for every character (issue 14); warns on the doc
     warnings = [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
-    # SVG, GIF … converted, remote images as placeholders (bookbuild.images)
-    problems = prepare_images(doc, config, document.sources)
+    # SVG, GIF … converted, remote images as placeholders (bookbuild.images); both walks
+    # only look at images, so a book without any skips them (as the filters' skip rules do)
+    images = not skip or "Image" in filterlib().census(doc)
+    problems = prepare_images(doc, config, document.sources) if images else []
     warnings += [d for d in problems if d.severity == "warning"]
     errors = [d for d in problems if d.severity == "error"]
-    errors += image_errors(doc, config, document.sources)
+    errors += image_errors(doc, config, document.sources) if images else []
     if errors:
         raise BookbuildError(errors[0].message, diagnostics=errors)
     # What LaTeX would print raw or drop, as `bookbuild check` finds it (bookbuild.lost)
