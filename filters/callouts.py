@@ -26,7 +26,7 @@ import re
 from typing import Any
 
 import panflute as pf
-from _filterlib import add_header_include, switch_value, text_inlines, warn
+from _filterlib import add_header_include, run_filter, switch_value, text_inlines, warn
 
 SWITCH = "callouts"
 #: A callout depends only on its own chapter.
@@ -141,6 +141,13 @@ def _from_alert(elem: pf.BlockQuote, doc: pf.Doc) -> list[pf.Block] | None:
     return callout(doc, kind, title, body)
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.RawBlock, pf.Div, pf.BlockQuote)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a Div
+#: of a callout kind or a block quote (an alert).
+NEEDS = frozenset({"BlockQuote", *(f".{kind}" for kind in KINDS)})
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> Any:
     state = doc.callouts
     if not state["on"]:
@@ -166,7 +173,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

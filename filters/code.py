@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import panflute as pf
-from _filterlib import add_header_include, chapter_label, source_place, warn
+from _filterlib import add_header_include, chapter_label, run_filter, source_place, warn
 
 #: Every result depends on one code block and the metadata: chapters can be rebuilt alone.
 INCREMENTAL = True
@@ -243,6 +243,13 @@ def _leftover(text: str, state: State) -> str | None:
     return None
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.RawBlock, pf.Str, pf.Code, pf.CodeBlock)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: code block or ``{{`` (a leftover mdBook directive).
+NEEDS = frozenset({"CodeBlock", "text:{{"})
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
     state: State = doc.code_state
     if isinstance(elem, pf.RawBlock):
@@ -352,7 +359,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,15 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.a
 from html.parser import HTMLParser  # noqa: E402
 
 import panflute as pf  # noqa: E402
-from _filterlib import chapter_label, column_widths, source_place, switch_value, warn  # noqa: E402
+from _filterlib import (  # noqa: E402
+    chapter_label,
+    column_widths,
+    may_hold,
+    source_place,
+    switch_value,
+    walk,
+    warn,
+)
 
 SWITCH = "html"
 #: Each chapter's HTML is converted on its own.
@@ -605,9 +613,14 @@ def action(elem: pf.Element, doc: pf.Doc) -> None:
     return None
 
 
+#: Skip rule: nothing to convert without raw HTML other than bookbuild's markers
+#: (``_filterlib.census`` tokens).
+NEEDS = frozenset({"raw:html"})
+
+
 def finalize(doc: pf.Doc) -> None:
     """The conversion itself: block by block in document order, tracking chapter and line."""
-    if doc.html_on:
+    if doc.html_on and may_hold(doc, NEEDS):
         conv = Converter(doc, "", None)
         out: list[pf.Block] = []
         nested = False
@@ -642,15 +655,15 @@ def _html_inside(block: pf.Element) -> tuple[list[pf.Element], bool]:
         if isinstance(elem, pf.RawBlock) and elem is not block and elem.format == "html":
             nested[0] = True
         content = getattr(elem, "content", None)
-        if (
+        if (  # (the walk has just given the items their parent: read the plain list)
             isinstance(content, pf.ListContainer)
-            and len(content)
-            and isinstance(content[0], pf.Inline)
-            and _has_html(list(content))
+            and content.list
+            and isinstance(content.list[0], pf.Inline)
+            and _has_html(content.list)
         ):
             found.append(elem)
 
-    block.walk(visit)
+    walk(block, visit)
     return found, nested[0]
 
 
@@ -680,7 +693,7 @@ def _nested_blocks(doc: pf.Doc, conv: Converter) -> None:
             if new is not None:
                 elem.content = new
 
-    doc.walk(visit)
+    walk(doc, visit, doc)
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:

@@ -17,7 +17,7 @@ Switch: metadata ``table_widths`` (default true).
 from __future__ import annotations
 
 import panflute as pf
-from _filterlib import column_widths, switch_value
+from _filterlib import column_widths, run_filter, switch_value
 
 SWITCH = "table_widths"
 #: A table's widths depend on the table alone (bookbuild may rebuild a chapter alone).
@@ -39,6 +39,12 @@ def _rows(table: pf.Table) -> list[pf.TableRow]:
     return rows + list(table.foot.content)
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.Table,)
+#: Skip rule (``_filterlib.census`` tokens): nothing to do in a document without a table.
+NEEDS = frozenset({"Table"})
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | None:
     if not doc.tables_enabled or not isinstance(elem, pf.Table):
         return None
@@ -53,7 +59,7 @@ def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return pf.run_filter(action, prepare=prepare, doc=doc)
+    return run_filter(action, prepare, None, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from urllib.parse import unquote
 from .cache import CACHE_SUBDIR, digest
 from .config import BookConfig
 from .diagnostics import Diagnostic, SourceText, find_in_source
+from .filters import filterlib
 from .markers import marker_label
 
 #: What engines include as they are.
@@ -235,5 +236,5 @@ def prepare_images(
             )
         return None
 
-    doc.walk(visit)
+    filterlib().walk(doc, visit, doc, (pf.RawBlock, pf.Image))
     return found
