@@ -54,7 +54,7 @@ def plain_two_pass(tex: Path, config: Any, folder: Path) -> Path:
 #: Index marks added to a copy of tests/books/preview: (chapter, text, marked text).
 INDEX_MARKS = [
     ("foundations.md", "the alpha method", "the [alpha method]{.index}"),
-    ("foundations.md", "its successor", "its [successor]{.index entry=\"method!successor\"}"),
+    ("foundations.md", "its successor", 'its [successor]{.index entry="method!successor"}'),
     ("foundations.md", "The core idea", "The [core idea]{.index}"),
     ("methods.md", "Sampling is covered", "[Sampling]{.index} is covered"),
     ("applications.md", "the successor method", "the [successor method]{.index}"),

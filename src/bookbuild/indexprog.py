@@ -109,10 +109,11 @@ class IndexSync:
 
     def on_line(self, line: str) -> str | None:
         """Read a line of the engine's output; return the answer to write to its input."""
-        text = line.strip()
-        if text == LATE_LINE:
+        # A line of its own (``\\typeout`` starts one), matched anywhere in it all the same:
+        # a line missed would leave the pass waiting for an answer.
+        if LATE_LINE in line:
             self.late = True
-        if text != SORT_LINE or self.sorted_idx is not None:
+        if SORT_LINE not in line or self.sorted_idx is not None:
             return None
         start = time.perf_counter()
         idx = self.workdir / f"{self.stem}.idx"
