@@ -72,8 +72,8 @@ def small_book(tmp_path: Path) -> Path:
 
 
 def test_the_pass_prints_the_index_it_sorted(tmp_path: Path) -> None:
-    """The first pass already prints every entry with its page (no second pass needed for the
-    index); the next pass finds the index settled and runs no index program."""
+    """The pass sorts and prints its own index: the cold build's second pass (for the .aux)
+    finds it settled, and an edit that moves an entry's page takes one pass."""
     tex = small_book(tmp_path)
     programs: list[str] = []
     result = run_engine("pdflatex", tex, [], on_pass=lambda p: programs.append(p.rule))
@@ -85,6 +85,21 @@ def test_the_pass_prints_the_index_it_sorted(tmp_path: Path) -> None:
     ).stdout.split("\f")
     index = next(page for page in text if page.startswith("Index"))
     assert "aardvark, 2" in index and "zebra, 1" in index
+    # an edit that moves an entry to another page, and nothing else: one pass, index fresh
+    tex.write_text(
+        SMALL_BOOK.replace(
+            "\\newpage\nAardvarks\\index{aardvark}.",
+            "Aardvarks\\index{aardvark}.\n\\newpage\nAnts.",
+        )
+    )
+    programs.clear()
+    result = run_engine("pdflatex", tex, [], on_pass=lambda p: programs.append(p.rule))
+    assert programs == ["pdflatex", "makeindex"]
+    text = subprocess.run(
+        ["pdftotext", str(result.pdf), "-"], capture_output=True, text=True
+    ).stdout.split("\f")
+    index = next(page for page in text if page.startswith("Index"))
+    assert "aardvark, 1" in index and "Aardvarks" in text[0] and "Ants" in text[1]
 
 
 def test_no_answer_stops_the_pass_instead_of_waiting(tmp_path: Path) -> None:
