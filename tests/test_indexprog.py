@@ -140,3 +140,22 @@ def test_a_failed_sort_stops_the_engine_and_restores_the_files(
     with pytest.raises(ToolMissingError):
         run_engine("pdflatex", tex, [])
     assert {name: (tmp_path / name).read_bytes() for name in good} == good
+
+
+def test_an_entry_after_the_index_falls_back_to_sorting_between_passes(tmp_path: Path) -> None:
+    """An ``\\index`` after the index was sorted (here on a page after it) is missing from that
+    pass's .idx: the pass says so, and the next passes sort between passes as before, so the
+    entry is in the book."""
+    tex = tmp_path / "small.tex"
+    tex.write_text(
+        SMALL_BOOK.replace(
+            "\\AtEndDocument{\\printindex}",
+            "\\AtEndDocument{\\printindex\\clearpage Late\\index{late}}",
+        )
+    )
+    rules: list[str] = []
+    result = run_engine("pdflatex", tex, [], on_pass=lambda p: rules.append(p.rule))
+    assert rules.count("pdflatex") == 3 and result.settled
+    text = subprocess.run(["pdftotext", str(result.pdf), "-"], capture_output=True, text=True)
+    index = next(page for page in text.stdout.split("\f") if page.startswith("Index"))
+    assert "late, 4" in index and "aardvark, 2" in index
