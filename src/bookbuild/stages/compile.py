@@ -267,7 +267,8 @@ def run_engine(
         except BaseException:
             _restore(workdir, stem, saved)
             raise
-        done = EnginePass(engine, time.perf_counter() - start)
+        waited = index.seconds if index is not None else 0.0  # the pass waited for the sort
+        done = EnginePass(engine, time.perf_counter() - start - waited)
         passes.append(done)
         if on_pass:
             on_pass(done)
@@ -280,7 +281,7 @@ def run_engine(
             on_pass(EnginePass(index.program, index.seconds))
         index_done = index is not None and index.settled_index()
         if index is not None and index.late:
-            sync = False  # an entry came after the index: the passes before this one's rule
+            sync = False  # an entry came after the index: sort between passes from now on
         if plan is not None and len(passes) == 1:
             start = time.perf_counter()
             written = [
