@@ -11,7 +11,9 @@ An image path is relative to book.yaml; as GitBook, HonKit and mdBook have it, a
 only exists relative to the chapter's own folder (``../assets/x.png``) is taken from there.
 
 Remote images (``http(s)://``) are never fetched: a framed placeholder with the alt text and
-the URL takes their place, with a warning naming the chapter file and line.
+the URL takes their place, with a warning naming the chapter file and line. A local image that
+does not exist (books kept elsewhere often lack their generated or binary images) gets the same
+placeholder and warning, so the rest of the book still builds.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from .markers import marker_label
 NATIVE = {".pdf", ".png", ".jpg", ".jpeg"}
 VECTOR = {".svg", ".svgz"}
 RASTER = {".gif", ".webp", ".bmp", ".tif", ".tiff", ".ico", ".ppm", ".pgm", ".pbm", ".tga"}
+#: The files a chapter can be written in (a message's line is searched there, not in
+#: book.yaml, the preamble or the bibliography).
+CHAPTER_SUFFIXES = (".md", ".markdown", ".rmd", ".qmd")
 #: Bump when a conversion changes, so cached results are made again.
 VERSION = "images-v1"
 
@@ -125,7 +130,7 @@ def source_place(
 ) -> tuple[str | None, int | None, str | None]:
     """(file, line, text) of the first chapter line holding ``needle``."""
     for source in sources.values():
-        if source.label.endswith((".md", ".markdown")):
+        if source.label.lower().endswith(CHAPTER_SUFFIXES):
             line = find_in_source(source.lines, needle, 1, None)
             if line:
                 return source.display, line, source.lines[line - 1]
@@ -136,21 +141,33 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-def placeholder(elem: Any, fmt: str) -> Any:
-    """A framed box with the image's alt text and URL, in place of a remote image."""
+def placeholder(elem: Any, fmt: str, missing: bool = False) -> Any:
+    """A framed box with the image's alt text and URL, in place of a remote image (or, with
+    ``missing``, of a local one that does not exist: its path, marked as not found)."""
     import panflute as pf
 
     alt = list(elem.content) or [pf.Str("image")]
-    link = pf.Link(pf.Str(elem.url), url=elem.url)
+    if missing:
+        where: Any = pf.Span(
+            pf.Str("image"),
+            pf.Space(),
+            pf.Str("not"),
+            pf.Space(),
+            pf.Str("found:"),
+            pf.Space(),
+            pf.Code(elem.url),
+        )
+    else:
+        where = pf.Link(pf.Str(elem.url), url=elem.url)
     if fmt not in ("latex", "beamer"):
-        return pf.Span(pf.Str("["), *alt, pf.Str(":"), pf.Space(), link, pf.Str("]"))
+        return pf.Span(pf.Str("["), *alt, pf.Str(":"), pf.Space(), where, pf.Str("]"))
     return pf.Span(
         pf.RawInline("\\fbox{\\parbox{0.8\\linewidth}{\\centering\\small ", "latex"),
         *alt,
         pf.RawInline("\\\\[2pt]\\footnotesize ", "latex"),
-        link,
+        where,
         pf.RawInline("}}", "latex"),
-        classes=["remote-image"],
+        classes=["missing-image" if missing else "remote-image"],
     )
 
 
@@ -194,8 +211,21 @@ def prepare_images(
             elem.url = os.path.relpath(beside.resolve(), config.book_dir.resolve())
             elem.url = Path(elem.url).as_posix()
         suffix = path.suffix.lower()
+        if not path.is_file() and not any(path.with_suffix(s).is_file() for s in NATIVE):
+            file, line, text = source_place(sources, elem.url)
+            found.append(
+                Diagnostic(
+                    "warning",
+                    f"image '{elem.url}' not found: a placeholder is printed",
+                    file,
+                    line,
+                    text,
+                    "image paths are relative to the chapter's folder or the book's",
+                )
+            )
+            return placeholder(elem, fmt, missing=True)
         if not path.is_file() or suffix in NATIVE or suffix not in VECTOR | RASTER:
-            return None  # missing or native: check_images says what is wrong
+            return None  # native, or a format image_errors names
         try:
             elem.url = converted(path, config).as_posix()
         except (ConversionError, OSError, subprocess.TimeoutExpired) as exc:

@@ -159,7 +159,8 @@ _IMAGE_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".eps", ".svg")
 
 
 def check_images(book: Book) -> list[Diagnostic]:
-    """Images whose file does not exist (relative to the book directory)."""
+    """Images whose file does not exist (relative to the book directory): warnings, as
+    ``pdf`` prints a placeholder for them."""
     import panflute as pf
 
     found: list[Diagnostic] = []
@@ -181,8 +182,10 @@ def check_images(book: Book) -> list[Diagnostic]:
         if any(p.is_file() for p in candidates):
             book.locate(source, pattern)
             continue
-        message = f"image '{elem.url}' not found in {display_path(book_dir)}/"
-        found.append(book.diagnostic(source, pattern, "error", message))
+        message = (
+            f"image '{elem.url}' not found in {display_path(book_dir)}/: a placeholder is printed"
+        )
+        found.append(book.diagnostic(source, pattern, "warning", message))
     return found
 
 

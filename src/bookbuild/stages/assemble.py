@@ -16,7 +16,7 @@ import yaml
 
 from ..config import BookConfig, Chapter
 from ..diagnostics import Diagnostic, SourceText
-from ..dialects.cells import normalise_cells
+from ..dialects.cells import read_cells
 from ..errors import BookbuildError
 from ..includes import expand
 from ..markers import chapter_marker
@@ -33,7 +33,7 @@ class ChapterText:
     chapter: Chapter
     label: str  # the path shown in markers and messages, e.g. book/ml-jobs.md
     text: str  # as pandoc reads it: includes expanded (see bookbuild.includes)
-    warnings: list[Diagnostic] = field(default_factory=list)  # from expanding its includes
+    warnings: list[Diagnostic] = field(default_factory=list)  # its includes, an open cell
     written: str | None = None  # the file as written, when includes changed the text
     chapter_lines: list[int] | None = None  # per line of ``text``: the file's line
 
@@ -112,14 +112,27 @@ def chapter_texts(config: BookConfig) -> list[ChapterText]:
         text = text.removeprefix("\ufeff")
         expanded = expand(text, chapter.path, config.book_dir)  # includes, info strings
         # knitr/Quarto cell fences -> fenced code pandoc reads (same lines; dialects/cells.py)
-        read = normalise_cells(expanded.text)
+        read, unclosed = read_cells(expanded.text)
+        warnings = list(expanded.warnings)
+        if unclosed is not None:
+            line = expanded.chapter_lines[unclosed - 1] if expanded.chapter_lines else unclosed
+            warnings.append(
+                Diagnostic(
+                    "warning",
+                    "code cell never closed: it runs to the end of the file",
+                    shown,
+                    line,
+                    text.splitlines()[line - 1] if line <= len(text.splitlines()) else None,
+                    "end the cell with a line of backticks",
+                )
+            )
         changed = read != text
         texts.append(
             ChapterText(
                 chapter,
                 label,
                 read,
-                expanded.warnings,
+                warnings,
                 text if changed else None,
                 expanded.chapter_lines if changed else None,
             )

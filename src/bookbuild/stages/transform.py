@@ -56,8 +56,8 @@ class Transformed:
 
 def transform(document: Document, config: BookConfig, modules: list[Any]) -> Transformed:
     """Source markers, the filters, the images (converted, checked), the scan for what
-    would print raw, the finished metadata and the .tex chapter marks; a missing or
-    unusable image is an error here, before LaTeX runs."""
+    would print raw, the finished metadata and the .tex chapter marks; an unusable image is
+    an error here, before LaTeX runs (a missing one a placeholder and a warning)."""
     doc = load_json(document.text)
     mark_block_sources(doc, document.sources)
     for name, value in document.context.items():
@@ -168,7 +168,8 @@ def has_bibliography(config: BookConfig) -> bool:
 
 
 def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -> list[Diagnostic]:
-    """Images that do not exist or that the engine cannot include, found before LaTeX runs."""
+    """Images the engine cannot include, found before LaTeX runs (a missing image is already
+    a placeholder with a warning: ``images.prepare_images``)."""
     import panflute as pf
 
     found: list[Diagnostic] = []
@@ -179,18 +180,9 @@ def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -
             return
         path = config.book_dir / elem.url
         file, line, text = source_place(sources, elem.url)
-        if not path.is_file() and not any(path.with_suffix(ext).is_file() for ext in formats):
-            found.append(
-                Diagnostic(
-                    "error",
-                    f"image '{elem.url}' not found",
-                    file,
-                    line,
-                    text,
-                    "image paths are relative to book.yaml",
-                )
-            )
-        elif path.suffix and path.suffix.lower() not in formats | CONVERTED:
+        if not path.is_file():
+            return  # a missing image is a placeholder and a warning (bookbuild.images)
+        if path.suffix and path.suffix.lower() not in formats | CONVERTED:
             found.append(
                 Diagnostic(
                     "error",
