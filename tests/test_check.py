@@ -209,8 +209,8 @@ def test_bookdown_reference_to_a_label_the_book_lacks(tmp_path: Path) -> None:
     (book / "index.Rmd").write_text("---\ntitle: Notes\n---\n\n# Preface {-}\n\nFor the course.\n")
     (book / "01-tests.Rmd").write_text(
         "# Hypothesis tests\n\n"
-        "```{theorem, np, name=\"Neyman-Pearson\"}\nThe likelihood ratio test is best.\n```\n\n"
-        "```{r power-curve, fig.cap=\"Power\"}\nplot(power)\n```\n\n"
+        '```{theorem, np, name="Neyman-Pearson"}\nThe likelihood ratio test is best.\n```\n\n'
+        '```{r power-curve, fig.cap="Power"}\nplot(power)\n```\n\n'
         "Theorem \\@ref(thm:np), Figure \\@ref(fig:power-curve), Chapter "
         "\\@ref(hypothesis-tests) and Section \\@ref(p-values).\n"
     )
