@@ -261,3 +261,19 @@ def test_a_label_defined_twice_points_at_the_second_definition(book: Path) -> No
     first = err.splitlines()[0]
     assert first.startswith("minimal/two.md:7: error: ")
     assert "sec:same" in first and "minimal/one.md" in first
+
+
+def test_an_abstract_in_a_class_without_one(book: Path) -> None:
+    # the book class (as bookdown books name it) has no abstract environment
+    config = book / "book.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "  documentclass: report\n",
+            "  documentclass: book\n  abstract: Notes on two chapters and a citation.\n",
+        )
+    )
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 0, err
+    pdf = book.parent / "build" / "minimal.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Abstract" in text and "Notes on two chapters and a citation." in text

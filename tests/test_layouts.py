@@ -88,6 +88,26 @@ def test_bookdown_rmd_files_and_index_yaml():
     assert tree.extra_filters == ["bookdown"] and tree.markdown == "pandoc"
 
 
+def test_bookdown_print_settings_from_index_yaml(tmp_path):
+    # the pandoc variables bookdown hands on shape the PDF; what bookbuild does not honour
+    # is a note, never dropped without a word
+    (tmp_path / "index.Rmd").write_text(
+        "---\ntitle: Notes\ndocumentclass: krantz\nfontsize: 12pt\nlof: yes\n"
+        "geometry: margin=1in\nbiblio-style: apalike\nsite: bookdown::bookdown_site\n---\n\n"
+        "# Preface {-}\n"
+    )
+    tree = read_bookdown(tmp_path)
+    assert {k: tree.metadata.get(k) for k in ("fontsize", "lof", "geometry")} == {
+        "fontsize": "12pt",
+        "lof": True,
+        "geometry": "margin=1in",
+    }
+    assert "documentclass" not in tree.metadata and "site" not in tree.metadata
+    assert [n.split(": note: ", 1)[1] for n in tree.notes] == [
+        "documentclass 'krantz': not honoured (typeset with report)"
+    ]
+
+
 def test_bookdown_default_order(tmp_path):
     for name in ["b.Rmd", "index.Rmd", "_skip.Rmd", "a.Rmd"]:
         (tmp_path / name).write_text(f"# {name}\n")

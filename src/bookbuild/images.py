@@ -35,9 +35,6 @@ from .markers import marker_label
 NATIVE = {".pdf", ".png", ".jpg", ".jpeg"}
 VECTOR = {".svg", ".svgz"}
 RASTER = {".gif", ".webp", ".bmp", ".tif", ".tiff", ".ico", ".ppm", ".pgm", ".pbm", ".tga"}
-#: The files a chapter can be written in (a message's line is searched there, not in
-#: book.yaml, the preamble or the bibliography).
-CHAPTER_SUFFIXES = (".md", ".markdown", ".rmd", ".qmd")
 #: Bump when a conversion changes, so cached results are made again.
 VERSION = "images-v1"
 
@@ -130,7 +127,7 @@ def source_place(
 ) -> tuple[str | None, int | None, str | None]:
     """(file, line, text) of the first chapter line holding ``needle``."""
     for source in sources.values():
-        if source.label.lower().endswith(CHAPTER_SUFFIXES):
+        if source.is_chapter:
             line = find_in_source(source.lines, needle, 1, None)
             if line:
                 return source.display, line, source.lines[line - 1]

@@ -117,6 +117,7 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
             *[pf.MetaString(str(p)) for p in config.bibliography]
         )
     number_front_matter_in_roman(doc)
+    provide_abstract(doc)
     apply_print_edition(doc)  # trim, binding margins, bleed, black links (print: true)
     apply_chapter_bibliography(doc, config)  # bibliography-placement: per-chapter
     institute = doc.metadata.content.get("institute")
@@ -135,6 +136,21 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
             else [pf.Str(pf.stringify(value))]
         )
         author.content.extend([pf.LineBreak(), pf.Emph(*inlines)])
+
+
+#: An abstract environment for classes without one (book, scrbook), which bookdown books
+#: name; pandoc's template puts the abstract in it.
+ABSTRACT_ENVIRONMENT = r"""\makeatletter
+\@ifundefined{abstract}{\providecommand{\abstractname}{Abstract}%
+  \newenvironment{abstract}{\begin{center}\bfseries\abstractname\end{center}\quotation}%
+  {\endquotation}}{}
+\makeatother"""
+
+
+def provide_abstract(doc: Any) -> None:
+    """With an abstract: the ``abstract`` environment, defined when the class lacks one."""
+    if doc.get_metadata("abstract", None) is not None:
+        filterlib().add_header_include(doc, ABSTRACT_ENVIRONMENT)
 
 
 def number_front_matter_in_roman(doc: Any) -> None:
