@@ -303,6 +303,12 @@ def test_check_accepts_the_dialects(book: str) -> None:
         ("````markdown\n```{r}\n1\n```\n````", "````markdown\n```{r}\n1\n```\n````"),
         ("```{.python}\n1\n```", "```{.python}\n1\n```"),
         ("```{=latex}\n\\newpage\n```", "```{=latex}\n\\newpage\n```"),
+        # an indented code block shows a cell as written; a list item's indented cell runs
+        ("Like so:\n\n    ```{r}\n    1\n    ```\n", "Like so:\n\n    ```{r}\n    1\n    ```\n"),
+        (
+            "1.  Try:\n\n    ```{r}\n    1\n    ```\n",
+            '1.  Try:\n\n    ```{.r bookbuild-cell=""}\n    1\n    ```\n',
+        ),
         # knitr's empty `r ''` shows a chunk header verbatim; inside a cell it is R code
         ("````md\n`r ''````{r a}\n1\n```\n````", "````md\n```{r a}\n1\n```\n````"),
         ("```{r}\nx <- \"`r ''`\"\n```", '```{.r bookbuild-cell=""}\nx <- "`r \'\'`"\n```'),

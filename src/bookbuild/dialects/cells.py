@@ -8,6 +8,8 @@ that keeps the chunk header in an attribute::
     ```{r cars-plot, fig.cap="Cars"}   ->   ```{.r bookbuild-cell="cars-plot, fig.cap=\\"Cars\\""}
 
 One line becomes one line, so every later line number still points at the author's file.
+A fence inside an indented code block (four spaces after a paragraph, not in a list) is part
+of that block's text: an example the author shows, left as written.
 ``{{r}}`` (a cell shown with its header, as Quarto's documentation writes it) gets
 ``bookbuild-cell-verbatim``. The quarto and bookdown filters then show, hide or replace the
 cells (see ``filters/_dialects.py``).
@@ -28,6 +30,8 @@ _CHUNK = re.compile(
     r"\{(?P<open>\{?)(?P<engine>[A-Za-z][\w-]*)(?P<rest>(?:[ ,][^{}]*)?)\}(?P<close>\}?)[ \t]*$"
 )
 
+#: A list item's first line (its indented lines after a blank line are its own, not code).
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)]|#\.)[ \t]+\S")
 #: knitr's inline R expression that evaluates to the empty string.
 _EMPTY_INLINE = re.compile(r"""`r[ \t]+(?:''|"")[ \t]*`""")
 
@@ -59,6 +63,9 @@ def read_cells(text: str) -> tuple[str, int | None]:
     cell_line = 0  # the line of the open cell's fence
     in_cell = False  # knitr runs no inline R inside a cell, but does in a plain fenced block
     changed = False
+    blank_before = True  # the previous line was blank (or there was none)
+    in_list = False  # the text at the margin is a list item (its indented lines are its own)
+    in_indented_code = False  # an indented code block: shown as written, fences and all
     for index, line in enumerate(lines):
         if empty_inline and not in_cell and "`r " in line:
             bare = _EMPTY_INLINE.sub("", line)
@@ -72,6 +79,20 @@ def read_cells(text: str) -> tuple[str, int | None]:
                 fence_open = None
                 in_cell = False
             continue
+        if not line.strip():
+            blank_before = True
+            continue
+        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip(" "))
+        after_blank, blank_before = blank_before, False
+        if in_indented_code and indent >= 4:
+            continue
+        in_indented_code = indent >= 4 and after_blank and not in_list
+        if in_indented_code:
+            continue
+        if _LIST_ITEM.match(line):
+            in_list = True
+        elif indent < 4 and after_blank:
+            in_list = False  # a paragraph at the margin after a blank line ends the list
         match = _CHUNK.match(line)
         if match is None:
             if stripped.startswith(("```", "~~~")):
