@@ -620,6 +620,8 @@ def inline_cell(elem: pf.Code, latex: bool = False) -> pf.Code | list[pf.Inline]
     engine = found.group("braced") or "r"
     if latex and engine == "r" and HTML_ONLY.match(found.group("expr").strip()):
         return []
+    if latex:  # plain \texttt: an expression can be long, and \texttt can break, \VERB not
+        return pf.Code(found.group("expr").strip())
     return pf.Code(found.group("expr").strip(), classes=[LANGUAGES.get(engine, engine)])
 
 

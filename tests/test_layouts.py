@@ -85,7 +85,7 @@ def test_bookdown_rmd_files_and_index_yaml():
     ]
     assert tree.metadata["title"] == "Notes on Statistical Inference"
     assert tree.metadata["bibliography"] == ["book.bib"]  # packages.bib is knitr's, absent
-    assert tree.extra_filters == ["bookdown"] and tree.markdown == "pandoc"
+    assert tree.extra_filters == ["bookdown"] and tree.markdown == "rmarkdown"
 
 
 def test_bookdown_print_settings_from_index_yaml(tmp_path):

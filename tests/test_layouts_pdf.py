@@ -151,12 +151,26 @@ def test_bookdown_parts_appendix_and_chunks(built):
 
 def test_bookdown_habits_of_real_books(built):
     """What real bookdown books write, as a reader of the PDF sees it."""
-    _, pdf, pages, result = built["bookdown-inference"]
+    book, pdf, pages, result = built["bookdown-inference"]
     text = squash(" ".join(pages))
     contents = squash(pages[2])
     # sections of an unnumbered chapter (# Preface {-}) are not numbered 0.1, 0.2
     assert "How to read these notes" in contents and "Acknowledgements" in contents
     assert not re.search(r"\b0\.\d", contents)
+    # inline code longer than a line breaks after an underscore instead of running off
+    log = next((book / "build" / ".xelatex").glob("*.log")).read_text(errors="replace")
+    assert "rerun_the_whole_simulation" in text and "Overfull \\hbox" not in log
+    # a bare URL is a link, as R Markdown reads it (and breaks at the line's end)
+    uris = [
+        a.get_object()["/A"].get("/URI")
+        for page in pypdf.PdfReader(pdf).pages
+        for a in page.get("/Annots") or []
+        if "/A" in a.get_object()
+    ]
+    assert (
+        "https://example.org/inference-notes/lectures-and-data-sets-for-every-week-of-the-course"
+        in uris
+    )
     # `r ''` before a chunk header shows the header verbatim, as knitr makes it
     assert "```{r die-mean, echo=TRUE}" in text and "r ''" not in text
     # an uncaptioned knitr::include_graphics() shows its image; a missing one a placeholder
@@ -166,7 +180,7 @@ def test_bookdown_habits_of_real_books(built):
     # a Markdown image that is not in the book: a placeholder, and a warning at its line
     assert "Residuals against fitted values image not found: figures/residuals.png" in text
     where = {(Path(w.file).name, w.line) for w in result.warnings if w.file}
-    assert ("03-regression.Rmd", 12) in where and ("01-intro.Rmd", 36) in where
+    assert ("03-regression.Rmd", 12) in where and ("01-intro.Rmd", 39) in where
     # include=knitr::is_html_output(): left out of the PDF without a word about its image
     assert not any("cover.png" in w.message for w in result.warnings)
     # \backmatter (book class) builds; the HTML-only References heading is not printed, and

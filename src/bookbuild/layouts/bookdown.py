@@ -171,7 +171,7 @@ def read_bookdown(book_dir: Path) -> BookTree:
         entries=entries,
         metadata=metadata,
         metadata_file=first,
-        markdown="pandoc",
+        markdown="rmarkdown",
         note_scope="book",
         extra_filters=["bookdown"],
         shift_headings=False,
