@@ -163,6 +163,13 @@ def read_bookdown(book_dir: Path) -> BookTree:
     settings, unhonoured = print_settings(header)
     metadata = {**settings, **header_metadata(header, book_dir)}
     metadata.setdefault("title", book_dir.name)
+    bib = header.get("bibliography")
+    unhonoured += [
+        f"bibliography '{name}' is not in the book: left out"
+        + (" (knitr writes it as R builds the book)" if name == "packages.bib" else "")
+        for name in ([bib] if isinstance(bib, str) else bib if isinstance(bib, list) else [])
+        if isinstance(name, str) and not (book_dir / name).is_file()
+    ]
     notes = [f"{display_path(first)}:1: note: {message}" for message in unhonoured]
     return BookTree(
         layout="bookdown",
