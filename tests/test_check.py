@@ -184,6 +184,41 @@ def test_crossref_unknown_and_defined_twice(tmp_path: Path) -> None:
     ]
 
 
+def test_quarto_reference_to_a_label_the_book_lacks(tmp_path: Path) -> None:
+    # as pdf warns (the reference prints as ??); every form of label the book defines counts
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_quarto.yml").write_text(
+        "project:\n  type: book\nbook:\n  title: T\n  chapters: [index.qmd, fit.qmd]\n"
+    )
+    (book / "index.qmd").write_text("# Preface {.unnumbered}\n\nSee @sec-fit and @fig-curve.\n")
+    (book / "fit.qmd").write_text(
+        "# Fitting {#sec-fit}\n\n```{r}\n#| label: fig-curve\n#| fig-cap: A curve\n"
+        "plot(1)\n```\n\nAs @sec-fitting says, see @tbl-coefs.\n"
+    )
+    assert lines(book / "_quarto.yml") == [
+        "book/fit.qmd:9: warning: reference '@sec-fitting': no {#sec-fitting} in the book",
+        "book/fit.qmd:9: warning: reference '@tbl-coefs': no {#tbl-coefs} in the book",
+    ]
+
+
+def test_bookdown_reference_to_a_label_the_book_lacks(tmp_path: Path) -> None:
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_bookdown.yml").write_text('book_filename: "notes"\n')
+    (book / "index.Rmd").write_text("---\ntitle: Notes\n---\n\n# Preface {-}\n\nFor the course.\n")
+    (book / "01-tests.Rmd").write_text(
+        "# Hypothesis tests\n\n"
+        '```{theorem, np, name="Neyman-Pearson"}\nThe likelihood ratio test is best.\n```\n\n'
+        '```{r power-curve, fig.cap="Power"}\nplot(power)\n```\n\n'
+        "Theorem \\@ref(thm:np), Figure \\@ref(fig:power-curve), Chapter "
+        "\\@ref(hypothesis-tests) and Section \\@ref(p-values).\n"
+    )
+    assert lines(book / "_bookdown.yml") == [
+        "book/01-tests.Rmd:11: warning: reference '\\@ref(p-values)': no such label in the book"
+    ]
+
+
 def test_missing_image(tmp_path: Path) -> None:
     chapters = {"a.md": "# A\n\n![Here](here.png)\n\n![Gone](figs/gone.png){#fig:gone}\n"}
     config = write_book(tmp_path, chapters)

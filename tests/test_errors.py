@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def test_missing_image_is_a_placeholder_and_a_located_warning(book: Path) -> Non
     code, _, err = run("pdf", "--book", "minimal", "-q")
     assert code == 0, err
     text = "".join(pdf_pages(book.parent / "build" / "minimal.pdf"))
-    assert "A chart" in text and "missing: chart.png" in text
+    assert "A chart" in text and "image not found: chart.png" in text
 
 
 def test_image_in_an_unsupported_format(book: Path) -> None:
@@ -259,3 +260,19 @@ def test_a_label_defined_twice_points_at_the_second_definition(book: Path) -> No
     first = err.splitlines()[0]
     assert first.startswith("minimal/two.md:7: error: ")
     assert "sec:same" in first and "minimal/one.md" in first
+
+
+def test_an_abstract_in_a_class_without_one(book: Path) -> None:
+    # the book class (as bookdown books name it) has no abstract environment
+    config = book / "book.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "  documentclass: report\n",
+            "  documentclass: book\n  abstract: Notes on two chapters and a citation.\n",
+        )
+    )
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 0, err
+    pdf = book.parent / "build" / "minimal.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Abstract" in text and "Notes on two chapters and a citation." in text

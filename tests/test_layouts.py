@@ -86,7 +86,27 @@ def test_bookdown_rmd_files_and_index_yaml():
     ]
     assert tree.metadata["title"] == "Notes on Statistical Inference"
     assert tree.metadata["bibliography"] == ["book.bib"]  # packages.bib is knitr's, absent
-    assert tree.extra_filters == ["bookdown"] and tree.markdown == "pandoc"
+    assert tree.extra_filters == ["bookdown"] and tree.markdown == "rmarkdown"
+
+
+def test_bookdown_print_settings_from_index_yaml(tmp_path):
+    # the pandoc variables bookdown hands on shape the PDF; what bookbuild does not honour
+    # is a note, never dropped without a word
+    (tmp_path / "index.Rmd").write_text(
+        "---\ntitle: Notes\ndocumentclass: krantz\nfontsize: 12pt\nlof: yes\n"
+        "geometry: margin=1in\nbiblio-style: apalike\nsite: bookdown::bookdown_site\n---\n\n"
+        "# Preface {-}\n"
+    )
+    tree = read_bookdown(tmp_path)
+    assert {k: tree.metadata.get(k) for k in ("fontsize", "lof", "geometry")} == {
+        "fontsize": "12pt",
+        "lof": True,
+        "geometry": "margin=1in",
+    }
+    assert "documentclass" not in tree.metadata and "site" not in tree.metadata
+    assert [n.split(": note: ", 1)[1] for n in tree.notes] == [
+        "documentclass 'krantz': not honoured (typeset with report)"
+    ]
 
 
 def test_bookdown_default_order(tmp_path):
@@ -313,7 +333,11 @@ def test_notes_name_what_the_pdf_leaves_out():
         "https://example.org/reading-list, not a page of the book: left out of the PDF"
     )
     bookdown = layout_notes(load_config(BOOKS / "bookdown-inference" / "_bookdown.yml"))
-    assert bookdown == [
+    assert bookdown[0].endswith(
+        "bookdown-inference/index.Rmd:1: note: bibliography 'packages.bib' is not in the book: "
+        "left out (knitr writes it as R builds the book)"
+    )
+    assert bookdown[1:] == [
         "note: R Markdown code chunks are printed as code, not run (first in index.Rmd)"
     ]
     assert layout_notes(load_config(BOOKS / "minimal" / "book.yaml")) == []

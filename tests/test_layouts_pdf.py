@@ -198,6 +198,47 @@ def test_bookdown_parts_appendix_and_chunks(built):
     assert "Sofía Nikoláou" in pages[0]
 
 
+def test_bookdown_habits_of_real_books(built):
+    """What real bookdown books write, as a reader of the PDF sees it."""
+    book, pdf, pages, result = built["bookdown-inference"]
+    text = squash(" ".join(pages))
+    contents = squash(pages[2])
+    # sections of an unnumbered chapter (# Preface {-}) are not numbered 0.1, 0.2
+    assert "How to read these notes" in contents and "Acknowledgements" in contents
+    assert not re.search(r"\b0\.\d", contents)
+    # inline code longer than a line breaks after an underscore instead of running off
+    log = next((book / "build" / ".xelatex").glob("*.log")).read_text(errors="replace")
+    assert "rerun_the_whole_simulation" in text and "Overfull \\hbox" not in log
+    # a bare URL is a link, as R Markdown reads it (and breaks at the line's end)
+    uris = [
+        a.get_object()["/A"].get("/URI")
+        for page in pypdf.PdfReader(pdf).pages
+        for a in page.get("/Annots") or []
+        if "/A" in a.get_object()
+    ]
+    assert (
+        "https://example.org/inference-notes/lectures-and-data-sets-for-every-week-of-the-course"
+        in uris
+    )
+    # `r ''` before a chunk header shows the header verbatim, as knitr makes it
+    assert "```{r die-mean, echo=TRUE}" in text and "r ''" not in text
+    # an uncaptioned knitr::include_graphics() shows its image; a missing one a placeholder
+    bell = next(n for n, page in enumerate(pages) if "bell curve we will meet" in page)
+    assert pypdf.PdfReader(pdf).pages[bell].images
+    assert "sampling-sketch" in text and "How the sample mean moves" in text
+    # a Markdown image that is not in the book: a placeholder, and a warning at its line
+    assert "Residuals against fitted values image not found: figures/residuals.png" in text
+    where = {(Path(w.file).name, w.line) for w in result.warnings if w.file}
+    assert ("03-regression.Rmd", 12) in where and ("01-intro.Rmd", 39) in where
+    # include=knitr::is_html_output(): left out of the PDF without a word about its image
+    assert not any("cover.png" in w.message for w in result.warnings)
+    # \backmatter (book class) builds; the HTML-only References heading is not printed, and
+    # the reference list still gets its chapter at the end
+    assert "is_html_output" not in text
+    assert outline(pdf)[-1][1] == "References"
+    assert "Casella" in pages[-1]
+
+
 def test_quarto_parts_appendices_and_yaml_titles(built):
     _, pdf, pages, _ = built["quarto-datasci"]
     marks = outline(pdf)
@@ -215,6 +256,9 @@ def test_quarto_parts_appendices_and_yaml_titles(built):
     assert re.search(r"\bI\. Wrangling 3\b", contents)
     assert re.search(r"\bA\. Tools\b", contents)
     assert any("Plots are for seeing patterns" in p and "Visualise" in p for p in pages)
+    # a figure in a part's intro stays below the part title (no float above it)
+    part = next(p for p in pages if "Plots are for seeing patterns" in p)
+    assert part.index("Visualise") < part.index("Plots are for") < part.index("fig-layers")
     assert "Jürgen Weiß" in pages[0]
 
 

@@ -93,7 +93,8 @@ def panflute_path() -> str | None:
 
 def input_files(config: BookConfig, chapters: bool = True) -> list[Path]:
     """Every file a build reads: the book directory's (with or without the chapters), the
-    config, preamble, filters, bibliography, CSL style, and bookbuild's own code."""
+    config, preamble, filters (and their ``_*.py`` helpers), bibliography, CSL style, and
+    bookbuild's own code."""
     skipped = set() if chapters else {c.path for c in config.chapters}
     files = {
         *(

@@ -11,9 +11,9 @@ An image path is relative to book.yaml; as GitBook, HonKit and mdBook have it, a
 only exists relative to the chapter's own folder (``../assets/x.png``) is taken from there.
 
 Remote images (``http(s)://``) are never fetched: a framed placeholder with the alt text and
-the URL takes their place, with a warning naming the chapter file and line. A local image
-that does not exist gets the same placeholder (alt text and path) and warning: the rest of
-the book still prints, and ``--strict`` makes it fatal.
+the URL takes their place, with a warning naming the chapter file and line. A local image that
+does not exist (books kept elsewhere often lack their generated or binary images) gets the same
+placeholder and warning, so the rest of the book still builds.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def source_place(
     for start in range(len(parts)):
         probe = "/".join(parts[start:])
         for source in sources.values():
-            if source.label.endswith((".md", ".markdown")):
+            if source.is_chapter:
                 line = find_in_source(source.lines, probe, 1, None)
                 if line:
                     return source.display, line, source.lines[line - 1]
@@ -145,21 +145,32 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def placeholder(elem: Any, fmt: str, missing: bool = False) -> Any:
-    """A framed box with the image's alt text and URL, in place of a remote image (or of a
-    local one that does not exist: the path, not a link)."""
+    """A framed box with the image's alt text and URL, in place of a remote image (or, with
+    ``missing``, of a local one that does not exist: its path, marked as not found)."""
     import panflute as pf
 
     alt = list(elem.content) or [pf.Str("image")]
-    link = pf.Code(f"missing: {elem.url}") if missing else pf.Link(pf.Str(elem.url), url=elem.url)
+    if missing:
+        where: Any = pf.Span(
+            pf.Str("image"),
+            pf.Space(),
+            pf.Str("not"),
+            pf.Space(),
+            pf.Str("found:"),
+            pf.Space(),
+            pf.Code(elem.url),
+        )
+    else:
+        where = pf.Link(pf.Str(elem.url), url=elem.url)
     if fmt not in ("latex", "beamer"):
-        return pf.Span(pf.Str("["), *alt, pf.Str(":"), pf.Space(), link, pf.Str("]"))
+        return pf.Span(pf.Str("["), *alt, pf.Str(":"), pf.Space(), where, pf.Str("]"))
     return pf.Span(
         pf.RawInline("\\fbox{\\parbox{0.8\\linewidth}{\\centering\\small ", "latex"),
         *alt,
         pf.RawInline("\\\\[2pt]\\footnotesize ", "latex"),
-        link,
+        where,
         pf.RawInline("}}", "latex"),
-        classes=["remote-image"],
+        classes=["missing-image" if missing else "remote-image"],
     )
 
 
@@ -219,7 +230,7 @@ def prepare_images(
             return placeholder(elem, fmt, missing=True)
         suffix = path.suffix.lower()
         if not path.is_file() or suffix in NATIVE or suffix not in VECTOR | RASTER:
-            return None  # native, or found with another suffix: image_errors checks it
+            return None  # native, or a format image_errors names
         try:
             elem.url = converted(path, config).as_posix()
         except (ConversionError, OSError, subprocess.TimeoutExpired) as exc:

@@ -13,7 +13,8 @@ stages: they call it.
   ``# (PART)``) become ``# Title {.part}`` headings, which the ``parts`` filter turns into
   real parts; drafts become headings with no text; appendices start with ``\\appendix``;
 - prefix, suffix and draft-less unnumbered pages, and titles that carry their own number
-  ("Chapter 1. …", "1.1 …"), are unnumbered, and so is everything under them;
+  ("Chapter 1. …", "1.1 …"), are unnumbered, and so is everything under them (in a
+  bookdown or Quarto chapter too: ``# Preface {-}`` makes its ``## …`` sections unnumbered);
 - relative image paths are made relative to the book directory (they are written relative
   to the chapter file, as the source tools read them).
 """
@@ -96,7 +97,7 @@ def shape_chapter(config: Any, path: Path, text: str, blocks: list[Any]) -> list
     elif layout.tree.shift_headings:
         out += _shifted(page.entry, body, page.entry.depth)
     else:
-        out += _titled(page.entry, text, body)
+        out += _unnumbered_below(_titled(page.entry, text, body))
     out += [_synthetic(entry) for entry in page.trail]
     _rebase_images(out, path.parent, config.book_dir)
     return out
@@ -250,6 +251,19 @@ def _titled(entry: Entry, text: str, blocks: list[Any]) -> list[Any]:
         classes = ["unnumbered"]
     heading = _header(1, title.strip(), classes)
     return [heading, *_relevel(blocks, max(0, 2 - top), bool(classes))]
+
+
+def _unnumbered_below(blocks: list[Any]) -> list[Any]:
+    """The sections of an unnumbered chapter (``# Preface {-}`` then ``## Motivation``) are
+    unnumbered too, in place: in a PDF they would otherwise print as 0.1, 0.2 ..."""
+    inside = False
+    for header in _headers(blocks):
+        level, classes = header["c"][0], header["c"][1][1]
+        if level == 1:
+            inside = "unnumbered" in classes and "part" not in classes
+        elif inside:
+            _unnumber(header)
+    return blocks
 
 
 def _part_page(entry: Entry, blocks: list[Any]) -> list[Any]:

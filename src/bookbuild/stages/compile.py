@@ -543,8 +543,8 @@ def _locate_in_preamble(
     """Errors before \\begin{document}: find the token in the preamble files or book.yaml."""
     if not needle:
         return
-    for label, source in sources.items():
-        if label.endswith(".md"):
+    for source in sources.values():
+        if source.is_chapter:
             continue
         line = find_in_source(source.lines, needle, 1, None)
         if line:

@@ -61,10 +61,10 @@ def transform(
     document: Document, config: BookConfig, modules: list[Any], skip: bool = True
 ) -> Transformed:
     """Source markers, the filters, the images (converted, checked), the scan for what
-    would print raw, the finished metadata and the .tex chapter marks; a missing or
-    unusable image is an error here, before LaTeX runs (a missing one a placeholder and a
-    warning). ``skip``: filters leave out walks
-    their skip rules find nothing for (the same output; see ``filters.run_filters``)."""
+    would print raw, the finished metadata and the .tex chapter marks; an unusable
+    image is an error here, before LaTeX runs (a missing one a placeholder and a warning).
+    ``skip``: filters leave out walks their skip rules find nothing for (the same output;
+    see ``filters.run_filters``)."""
     with _cyclic_gc_paused():
         return _transform(document, config, modules, skip)
 
@@ -161,6 +161,7 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
             *[pf.MetaString(str(p)) for p in config.bibliography]
         )
     number_front_matter_in_roman(doc)
+    provide_abstract(doc)
     apply_print_edition(doc)  # trim, binding margins, bleed, black links (print: true)
     apply_chapter_bibliography(doc, config)  # bibliography-placement: per-chapter
     institute = doc.metadata.content.get("institute")
@@ -179,6 +180,21 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
             else [pf.Str(pf.stringify(value))]
         )
         author.content.extend([pf.LineBreak(), pf.Emph(*inlines)])
+
+
+#: An abstract environment for classes without one (book, scrbook), which bookdown books
+#: name; pandoc's template puts the abstract in it.
+ABSTRACT_ENVIRONMENT = r"""\makeatletter
+\@ifundefined{abstract}{\providecommand{\abstractname}{Abstract}%
+  \newenvironment{abstract}{\begin{center}\bfseries\abstractname\end{center}\quotation}%
+  {\endquotation}}{}
+\makeatother"""
+
+
+def provide_abstract(doc: Any) -> None:
+    """With an abstract: the ``abstract`` environment, defined when the class lacks one."""
+    if doc.get_metadata("abstract", None) is not None:
+        filterlib().add_header_include(doc, ABSTRACT_ENVIRONMENT)
 
 
 def number_front_matter_in_roman(doc: Any) -> None:
@@ -212,7 +228,8 @@ def has_bibliography(config: BookConfig) -> bool:
 
 
 def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -> list[Diagnostic]:
-    """Images that do not exist or that the engine cannot include, found before LaTeX runs."""
+    """Images the engine cannot include, found before LaTeX runs (a missing image is already
+    a placeholder with a warning: ``images.prepare_images``)."""
     import panflute as pf
 
     found: list[Diagnostic] = []
@@ -223,8 +240,9 @@ def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -
             return
         path = config.book_dir / elem.url
         file, line, text = source_place(sources, elem.url)
-        # (a missing image is a placeholder and a warning by now: images.prepare_images)
-        if path.is_file() and path.suffix and path.suffix.lower() not in formats | CONVERTED:
+        if not path.is_file():
+            return  # a missing image is a placeholder and a warning (bookbuild.images)
+        if path.suffix and path.suffix.lower() not in formats | CONVERTED:
             found.append(
                 Diagnostic(
                     "error",
