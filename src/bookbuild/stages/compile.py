@@ -42,7 +42,7 @@ from ..indexprog import INDEX_SIDE_FILES, update_index
 from ..markers import src_place
 from ..paths import display_path
 from ..progress import Progress
-from . import onepass
+from . import onepass, splice
 
 #: Debian packages that give bookbuild every engine and the LaTeX packages the book uses.
 APT_PACKAGES = (
@@ -74,10 +74,13 @@ class EngineResult:
     log: Path
     passes: list[EnginePass] = field(default_factory=list)
     settled: bool = True  # False: the .aux still changed after MAX_PASSES passes
+    page_count: int | None = None  # known without the log (a spliced chapter's PDF)
 
     @property
     def pages(self) -> int | None:
         """Page count, as the engine's log states it ("Output written on … (23 pages")."""
+        if self.page_count is not None:
+            return self.page_count
         if not self.log.is_file():
             return None
         found = re.findall(
@@ -278,6 +281,70 @@ def run_engine(
     return EngineResult(pdf=pdf, log=log, passes=passes, settled=settled)
 
 
+def chapter_splice(
+    engine: str,
+    tex_path: Path,
+    written: str,
+    search_path: list[Path],
+    sources: dict[str, SourceText],
+    on_output: Callable[[str], None],
+    on_pass: Callable[[EnginePass], None],
+) -> EngineResult | None:
+    """The edited chapter typeset alone and spliced into the last PDF
+    (:mod:`bookbuild.stages.splice`), or None when the full pass must run. A LaTeX error
+    in the chapter is reported at the author's line; the last PDF stays as it was."""
+    workdir, stem = tex_path.parent, tex_path.stem
+    job, why = splice.plan(workdir, stem, written)
+    if job is None:
+        on_output(f"bookbuild-splice: a full pass ({why})")
+        return None
+    job_tex = splice.prepare_job(workdir, stem, job)
+    output: list[str] = []
+    start = time.perf_counter()
+    command = engine_command(engine, job_tex.name)
+    returncode = _run_once(
+        command, job_tex.parent, engine_env([*search_path, workdir]), on_output, output
+    )
+    on_pass(EnginePass("chapter", time.perf_counter() - start))
+    job_log = job_tex.with_suffix(".log")
+    if returncode != 0 or not job_tex.with_suffix(".pdf").is_file():
+        failure = latex_failure(job_log, "".join(output))
+        diagnostic = latex_diagnostic(
+            failure.log_text, job.job_tex, job_tex.name, sources, engine, display_path(job_log)
+        )
+        own = sources.get(job.label)
+        if own is not None and diagnostic.file == own.display:
+            raise LatexError(
+                diagnostic.message, failure.log_text, job_log, diagnostics=[diagnostic]
+            )
+        on_output("bookbuild-splice: a full pass (the chapter job failed)")
+        return None
+    start = time.perf_counter()
+    pdf = workdir / f"{stem}.pdf"
+    why = splice.check(job, job_tex)
+    if not why:
+        try:
+            why = splice.splice(job, job_tex, pdf)
+        except Exception as exc:  # a PDF pikepdf cannot handle: the full pass instead
+            why = f"the splice failed: {type(exc).__name__}"
+    if why:
+        on_output(f"bookbuild-splice: a full pass ({why})")
+        return None
+    write_if_changed(tex_path, written)
+    splice.record(workdir, stem)
+    on_pass(EnginePass("splice", time.perf_counter() - start))
+    # Missing glyphs are looked for in the log: the last full pass's and the chapter's.
+    log = job_tex.with_name("combined.log")
+    old_log = workdir / f"{stem}.log"
+    log.write_text(
+        (old_log.read_text(errors="replace") if old_log.is_file() else "")
+        + "\n"
+        + job_log.read_text(errors="replace"),
+        encoding="utf-8",
+    )
+    return EngineResult(pdf=pdf, log=log, passes=[], page_count=splice.page_count(pdf))
+
+
 def latex_failure(log: Path, output: str) -> LatexError:
     """The engine failed: carry its log and its output (xdvipdfmx reports only there)."""
     text = (log.read_text(errors="replace") if log.is_file() else "") + "\n" + output
@@ -299,7 +366,10 @@ def compile_pdf(
     pass (:mod:`bookbuild.stages.onepass`); None (a caller that cannot know them) is the
     same as no labels known."""
     tex_path = workdir / (Path(config.output).stem + ".tex")
-    write_if_changed(tex_path, tex)
+    search_path = [config.book_dir, *{p.parent for p in config.preamble}]
+    # xelatex passes leave chapter checkpoints, so a chapter edit can be spliced (issue 15).
+    checkpoints = engine == "xelatex" and splice.enabled()
+    written = splice.instrument(tex) if checkpoints else tex
 
     runs: dict[str, int] = {}
 
@@ -311,15 +381,24 @@ def compile_pdf(
         if progress.verbose:
             print(line, file=progress.stream, flush=True)
 
+    if checkpoints:
+        splice.write_helper(workdir)
+        spliced = chapter_splice(engine, tex_path, written, search_path, sources, on_output, on_pass)
+        if spliced is not None:
+            return spliced
     try:
+        splice.forget(workdir)
+        write_if_changed(tex_path, written)
         result = run_engine(
             engine,
             tex_path,
-            search_path=[config.book_dir, *{p.parent for p in config.preamble}],
+            search_path=search_path,
             on_output=on_output,
             on_pass=on_pass,
             labels=labels or {},
         )
+        if checkpoints:
+            splice.record(workdir, tex_path.stem)
     except LatexError as exc:
         diagnostic = latex_diagnostic(
             exc.log_text,

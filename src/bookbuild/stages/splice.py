@@ -1,0 +1,459 @@
+"""A chapter edit typeset alone and spliced into the last PDF (issue 15).
+
+After an edit to one chapter, everything in the .tex but that chapter's LaTeX is what the
+last pass compiled. A whole pass over a 300-page book costs about 3 s; the chapter alone
+costs the preamble (about 0.75 s) and its own pages. So:
+
+1. **Checkpoints.** Every full pass leaves, in the .aux, a checkpoint at the start of each
+   chapter that starts a page anyway (its first LaTeX is ``\\chapter``, ``\\part`` …) and at
+   the end of the body: after a ``\\clearpage`` (a no-op there: the chapter clears the page
+   itself), one comment line holding the pages shipped so far, hyperref's anchor counter,
+   the page number as printed and every LaTeX counter (the kernel's ``\\cl@@ckpt`` list, as
+   ``\\include`` checkpoints them). The lines are comments, so LaTeX reading the .aux skips
+   them. :func:`instrument` adds the calls to the .tex (on lines that already exist, so the
+   .tex keeps its line numbers and messages keep pointing at the author's lines).
+2. **The chapter job** (:func:`plan`), when the new .tex differs from the one that made the
+   PDF in exactly one chapter: the same preamble, the counters of that chapter's checkpoint
+   restored, the book's .aux read at ``\\begin{document}`` (so ``\\ref``, ``\\pageref`` and
+   citations into other chapters resolve), the chapter's new LaTeX and the checkpoint that
+   follows it.
+3. **The checks** (:func:`finish`): the job's checkpoints equal the old ones (same start, and
+   the same pages, counters and anchors at the end, so nothing after the chapter moves), the
+   lines the chapter wrote to the .aux (labels, contents entries, citations) equal the old
+   ones, it made as many pages as the old chapter had, with the same named destinations.
+   Otherwise the caller runs the full pass as before.
+4. **The splice** (pikepdf): the old chapter pages keep their page objects (bookmarks and
+   other chapters' links point at them) and get the new pages' contents, resources and
+   links; the named destinations on them are pointed at the new positions. The PDF is
+   written beside the old one and renamed over it.
+
+The work directory stays as a full pass leaves it: the .aux and .toc are unchanged (the checks
+say so), the .tex is the new one, and :func:`record` notes which .tex made the PDF (a failed
+pass leaves a .tex that did not). ``BOOKBUILD_NO_SPLICE=1`` turns the splice off. The engine
+itself runs in :mod:`bookbuild.stages.compile`; this module imports nothing of bookbuild's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HELPER = "bookbuild-splice.ltx"  # not .tex: the work directory has one .tex, the book
+RECORD = "bookbuild-splice.json"
+JOB_DIR = "chapter-job"
+JOB = "chapter"
+END = "end"
+#: Chapter marks of the .tex (markers.TEX_MARK), with or without a checkpoint before them.
+MARK = re.compile(r"^(?P<call>\\bbsplicecheckpoint\{\w+\})?(?P<mark>% bookbuild:chapter (?P<label>.+))$")
+#: A chapter whose first LaTeX is one of these starts a page: a \clearpage before it is a no-op.
+PAGE_START = re.compile(
+    r"\\(chapter|part|bookbuildpartpage|bookbuildunnumberedpart|clearpage|cleardoublepage"
+    r"|end\{document\})(?![A-Za-z@])"
+)
+BEGIN = "\\begin{document}"
+ENDDOC = "\\end{document}"
+CKPT_PREFIX = "%bookbuild-splice "
+CKPT = re.compile(
+    r"^%bookbuild-splice (?P<id>\w+);(?P<shipped>\d+);(?P<link>\d*);(?P<counters>[^;]*);"
+    r"(?P<thepage>.*)$"
+)
+
+HELPER_TEX = r"""% bookbuild: chapter checkpoints for splicing an edited chapter (see splice.py).
+% \bbsplicecheckpoint{ID} clears the page and writes one comment line to the .aux: pages
+% shipped so far; hyperref's anchor counter; every LaTeX counter; the page number as printed.
+% \bbsplicerestore sets a counter (the chapter job starts from a checkpoint).
+\makeatletter
+\def\bbsp@elt#1{#1=\the\csname c@#1\endcsname,}
+\protected\def\bbsplicecheckpoint#1{%
+  \clearpage
+  \begingroup
+    \let\@elt\bbsp@elt
+    \let\protect\@unexpandable@protect
+    \edef\bbsp@line{\@percentchar bookbuild-splice #1;\the\ReadonlyShipoutCounter;%
+      \ifdefined\Hy@linkcounter\the\Hy@linkcounter\fi;\cl@@ckpt;\thepage}%
+    \immediate\write\@auxout{\unexpanded\expandafter{\bbsp@line}}%
+  \endgroup}
+\protected\def\bbsplicerestore#1#2{%
+  \@ifundefined{c@#1}{}{\global\csname c@#1\endcsname=#2\relax}}
+\protected\def\bbsplicelinks#1{\ifdefined\Hy@linkcounter\global\Hy@linkcounter=#1\relax\fi}
+\makeatother
+"""
+
+
+def enabled() -> bool:
+    """False when ``BOOKBUILD_NO_SPLICE`` is set (comparisons, tests of the full pass)."""
+    return not os.environ.get("BOOKBUILD_NO_SPLICE")
+
+
+def _significant(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("%")
+
+
+def instrument(tex: str) -> str:
+    """The .tex with the checkpoint calls (same lines, so TeX's line numbers are the .tex's):
+    the helper read after ``\\begin{document}``, a checkpoint on each chapter mark whose
+    chapter starts a page, and one on the ``\\end{document}`` line."""
+    lines = tex.split("\n")
+    begin = next((i for i, line in enumerate(lines) if line.startswith(BEGIN)), None)
+    end = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith(ENDDOC)), None)
+    if begin is None or end is None or end < begin:
+        return tex
+    lines[begin] = lines[begin] + f"\\input{{{HELPER}}}"
+    ordinal = 0
+    for index in range(begin + 1, end):
+        match = MARK.match(lines[index])
+        if match is None:
+            continue
+        following = next(
+            (line for line in lines[index + 1 : end + 1] if _significant(line)), ""
+        )
+        if PAGE_START.match(following.lstrip()):
+            lines[index] = f"\\bbsplicecheckpoint{{c{ordinal}}}{match['mark']}"
+        ordinal += 1
+    lines[end] = f"\\bbsplicecheckpoint{{{END}}}" + lines[end]
+    return "\n".join(lines)
+
+
+def write_helper(folder: Path) -> None:
+    path = folder / HELPER
+    if not path.is_file() or path.read_text(encoding="utf-8") != HELPER_TEX:
+        path.write_text(HELPER_TEX, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def record(workdir: Path, stem: str) -> None:
+    """After a pass (or a splice) that made the PDF: which .tex made it."""
+    try:
+        tex = (workdir / f"{stem}.tex").read_bytes()
+        pdf = (workdir / f"{stem}.pdf").read_bytes()
+    except OSError:
+        forget(workdir)
+        return
+    data = {"tex": _digest(tex), "pdf": _digest(pdf)}
+    tmp = workdir / (RECORD + ".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, workdir / RECORD)
+
+
+def forget(workdir: Path) -> None:
+    """Before a pass: until it succeeds, no PDF is known to come from the .tex."""
+    (workdir / RECORD).unlink(missing_ok=True)
+
+
+def _recorded(workdir: Path, stem: str) -> str | None:
+    """The .tex that made the PDF in ``workdir``, if the record vouches for both."""
+    try:
+        data = json.loads((workdir / RECORD).read_text(encoding="utf-8"))
+        tex = (workdir / f"{stem}.tex").read_bytes()
+        pdf = (workdir / f"{stem}.pdf").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("tex") != _digest(tex):
+        return None
+    if data.get("pdf") != _digest(pdf):
+        return None
+    return tex.decode("utf-8", errors="replace")
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class Checkpoint:
+    shipped: int
+    link: str
+    counters: str
+    thepage: str
+
+    def same_place(self, other: Checkpoint) -> bool:
+        return (self.link, self.counters, self.thepage) == (
+            other.link,
+            other.counters,
+            other.thepage,
+        )
+
+    def counter(self, name: str) -> int | None:
+        for item in self.counters.split(","):
+            key, _, value = item.partition("=")
+            if key == name:
+                return int(value)
+        return None
+
+
+def checkpoints(aux: str) -> tuple[dict[str, Checkpoint], dict[str, list[str]]]:
+    """The checkpoints of an .aux, and the lines written after each up to the next."""
+    found: dict[str, Checkpoint] = {}
+    written: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in aux.splitlines():
+        match = CKPT.match(line)
+        if match:
+            found[match["id"]] = Checkpoint(
+                int(match["shipped"]), match["link"], match["counters"], match["thepage"]
+            )
+            current = written.setdefault(match["id"], [])
+        elif current is not None:
+            current.append(line)
+    return found, written
+
+
+def _split(tex: str) -> tuple[str, list[tuple[str, str | None, str]], str] | None:
+    """(up to the first chapter mark, [(label, checkpoint id, text)], from \\end{document})."""
+    lines = tex.split("\n")
+    begin = next((i for i, line in enumerate(lines) if line.startswith(BEGIN)), None)
+    end = next((i for i in range(len(lines) - 1, -1, -1) if _is_end(lines[i])), None)
+    if begin is None or end is None:
+        return None
+    marks = [i for i in range(begin + 1, end) if MARK.match(lines[i])]
+    if not marks:
+        return None
+    pieces = []
+    for n, start in enumerate(marks):
+        stop = marks[n + 1] if n + 1 < len(marks) else end
+        match = MARK.match(lines[start])
+        assert match is not None
+        ident = match["call"][len("\\bbsplicecheckpoint{") : -1] if match["call"] else None
+        pieces.append((match["label"], ident, "\n".join(lines[start:stop])))
+    return "\n".join(lines[: marks[0]]), pieces, "\n".join(lines[end:])
+
+
+def _is_end(line: str) -> bool:
+    return line.startswith(ENDDOC) or line.startswith(f"\\bbsplicecheckpoint{{{END}}}{ENDDOC}")
+
+
+def _roman(number: int) -> str:
+    out = ""
+    for value, letters in (
+        (1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+        (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"),
+    ):  # fmt: skip
+        while number >= value:
+            out += letters
+            number -= value
+    return out
+
+
+def _numbering(point: Checkpoint) -> str | None:
+    """The \\pagenumbering style that prints the checkpoint's page as it was printed."""
+    page = point.counter("page")
+    if page is None or page < 1:
+        return None
+    for style, text in (("arabic", str(page)), ("roman", _roman(page))):
+        if point.thepage == text:
+            return style
+        if point.thepage == text.upper():
+            return "Roman"
+    return None
+
+
+@dataclass
+class Plan:
+    """One chapter job: what it compiles and what it must come out as."""
+
+    label: str
+    start_id: str
+    end_id: str
+    job_tex: str
+    start: Checkpoint
+    end: Checkpoint
+    offset: int  # PDF page index of shipped page 0 (contents moved in front by a one-pass)
+    aux_lines: list[str]
+    written: str  # the new .tex (instrumented)
+
+
+def plan(workdir: Path, stem: str, written: str) -> tuple[Plan | None, str]:
+    """The chapter job for the new .tex ``written`` (instrumented), or None and why not."""
+    old = _recorded(workdir, stem)
+    if old is None:
+        return None, "no record of the .tex that made the PDF"
+    if old == written:
+        return None, "the .tex did not change"
+    old_split, new_split = _split(old), _split(written)
+    if old_split is None or new_split is None:
+        return None, "no chapter marks"
+    (old_head, old_pieces, old_tail), (new_head, new_pieces, new_tail) = old_split, new_split
+    if old_head != new_head or old_tail != new_tail:
+        return None, "more than a chapter changed"
+    if [p[:2] for p in old_pieces] != [p[:2] for p in new_pieces]:
+        return None, "the chapters or their page starts changed"
+    changed = [i for i, (a, b) in enumerate(zip(old_pieces, new_pieces, strict=True)) if a != b]
+    if len(changed) != 1:
+        return None, f"{len(changed)} chapters changed"
+    index = changed[0]
+    label, start_id, text = new_pieces[index]
+    end_id = new_pieces[index + 1][1] if index + 1 < len(new_pieces) else END
+    if start_id is None or end_id is None:
+        return None, "the chapter or the next does not start a page"
+    try:
+        aux = (workdir / f"{stem}.aux").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None, "no .aux"
+    points, lines = checkpoints(aux)
+    if start_id not in points or end_id not in points or END not in points:
+        return None, "no checkpoint in the .aux"
+    start, end = points[start_id], points[end_id]
+    numbering = _numbering(start)
+    if numbering is None:
+        return None, f"page {start.thepage!r} is not numbered in arabic or roman"
+    pdf_pages = page_count(workdir / f"{stem}.pdf")
+    offset = pdf_pages - points[END].shipped
+    if pdf_pages <= 0 or offset < 0:
+        return None, "the PDF's pages do not match the checkpoints"
+    begin_line = next(line for line in written.split("\n") if line.startswith(BEGIN))
+    preamble = written[: written.index(begin_line)]
+    restore = [f"\\pagenumbering{{{numbering}}}"]
+    for item in start.counters.split(","):
+        name, _, value = item.partition("=")
+        if name:
+            restore.append(f"\\bbsplicerestore{{{name}}}{{{value}}}")
+    if start.link:
+        restore.append(f"\\bbsplicelinks{{{start.link}}}")
+    job_tex = (
+        f"{preamble}{begin_line}\n{''.join(restore)}%\n{text}\n"
+        f"\\bbsplicecheckpoint{{{end_id}}}{ENDDOC}\n"
+    )
+    return (
+        Plan(label, start_id, end_id, job_tex, start, end, offset, lines.get(start_id, []), written),
+        "",
+    )
+
+
+def page_count(pdf_path: Path) -> int:
+    import pikepdf
+
+    try:
+        with pikepdf.open(pdf_path) as pdf:
+            return len(pdf.pages)
+    except (OSError, pikepdf.PdfError):
+        return 0
+
+
+def prepare_job(workdir: Path, stem: str, job: Plan) -> Path:
+    """The job's folder: its .tex, the helper, and the book's .aux as the job's own (read at
+    ``\\begin{document}``, then written afresh). Returns the job's .tex."""
+    folder = workdir / JOB_DIR
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    write_helper(folder)
+    shutil.copyfile(workdir / f"{stem}.aux", folder / f"{JOB}.aux")
+    tex_path = folder / f"{JOB}.tex"
+    tex_path.write_text(job.job_tex, encoding="utf-8")
+    return tex_path
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def check(job: Plan, job_tex: Path) -> str:
+    """Why the job's result cannot replace the chapter ("" when it can)."""
+    folder = job_tex.parent
+    aux = (folder / f"{JOB}.aux").read_text(encoding="utf-8", errors="replace")
+    points, lines = checkpoints(aux)
+    start, end = points.get(job.start_id), points.get(job.end_id)
+    if start is None or end is None:
+        return "the chapter job wrote no checkpoints"
+    if not start.same_place(job.start):
+        return "the chapter job did not start where the chapter did"
+    if not end.same_place(job.end):
+        return "the chapter ends elsewhere (pages, counters or anchors moved)"
+    if end.shipped - start.shipped != job.end.shipped - job.start.shipped:
+        return "the chapter has a different number of pages"
+    if lines.get(job.start_id, []) != job.aux_lines:
+        return "its labels, contents entries or citations changed"
+    return ""
+
+
+def splice(job: Plan, job_tex: Path, pdf_path: Path) -> str:
+    """Put the job's pages in place of the chapter's in ``pdf_path`` (renamed over it when
+    done); "" or why not (the PDF is then untouched)."""
+    import pikepdf
+
+    first = job.start.shipped + job.offset
+    count = job.end.shipped - job.start.shipped
+    tmp = pdf_path.with_name(pdf_path.name + ".splice.tmp")
+    with pikepdf.open(job_tex.with_suffix(".pdf")) as new, pikepdf.open(pdf_path) as old:
+        if len(new.pages) != count or first + count > len(old.pages):
+            return f"the chapter job made {len(new.pages)} pages, not {count}"
+        old_pages = [old.pages[first + i] for i in range(count)]
+        positions = {p.obj.objgen: i for i, p in enumerate(new.pages)}
+        old_positions = {p.obj.objgen: i for i, p in enumerate(old_pages)}
+        new_dests = _dests(new, positions)
+        old_tree, old_dests = _tree(old), _dests(old, old_positions)
+        for dests in (new_dests, old_dests):
+            dests.pop("Doc-Start", None)  # hyperref's anchor at the first page, kept as it was
+        if old_tree is None or set(new_dests) != set(old_dests):
+            return "the chapter's named destinations changed"
+        for page in new.pages:
+            for annot in page.obj.get("/Annots", []):
+                if "/P" in annot or not _named(annot):
+                    return "a link on the chapter's pages is not to a named destination"
+        for old_page, new_page in zip(old_pages, new.pages, strict=True):
+            keys = {str(k) for k in new_page.obj.keys()} - {"/Parent", "/Type"}
+            for key in [str(k) for k in old_page.obj.keys()]:
+                if key not in keys and key not in ("/Parent", "/Type"):
+                    del old_page.obj[key]
+            for key in keys:
+                value = new_page.obj[key]
+                if not value.is_indirect:  # copy_foreign takes indirect objects only
+                    value = new.make_indirect(value)
+                old_page.obj[key] = old.copy_foreign(value)
+        for name, (index, rest) in new_dests.items():  # rest: /XYZ and numbers, direct
+            old_tree[name] = pikepdf.Array([old_pages[index].obj, *rest])
+        old.save(tmp)
+    os.replace(tmp, pdf_path)
+    return ""
+
+
+def _named(annot: Any) -> bool:
+    import pikepdf
+
+    action = annot.get("/A")
+    if action is not None and "/D" in action:
+        return isinstance(action.D, pikepdf.String | pikepdf.Name)
+    if "/Dest" in annot:
+        return isinstance(annot.Dest, pikepdf.String | pikepdf.Name)
+    return True  # a URI or no target
+
+
+def _tree(pdf: Any) -> Any:
+    import pikepdf
+
+    names = pdf.Root.get("/Names")
+    if names is None or "/Dests" not in names:
+        return None
+    return pikepdf.NameTree(names.Dests)
+
+
+def _dests(pdf: Any, positions: dict[tuple[int, int], int]) -> dict[str, tuple[int, Any]]:
+    """Named destinations on the given pages: name -> (index among them, the rest of the
+    destination array after the page)."""
+    import pikepdf
+
+    tree = _tree(pdf)
+    found: dict[str, tuple[int, Any]] = {}
+    if tree is None:
+        return found
+    for name, dest in tree.items():
+        array = dest.get("/D") if isinstance(dest, pikepdf.Dictionary) else dest
+        if not isinstance(array, pikepdf.Array) or len(array) < 1:
+            continue
+        page = array[0]
+        if not isinstance(page, pikepdf.Dictionary):
+            continue
+        index = positions.get(page.objgen)
+        if index is not None:
+            found[name] = (index, list(array)[1:])
+    return found
