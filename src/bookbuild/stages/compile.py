@@ -57,7 +57,10 @@ MAX_PASSES = 5
 #: Files of the job that are not read back by the next pass.
 NOT_REREAD = {".tex", ".log", ".pdf", ".xdv", ".dvi", ".fls", ".fdb_latexmk", ".synctex.gz"}
 #: The kernel's count of pages changes when the contents appear, but no text depends on it.
-IGNORED_AUX_LINE = re.compile(rb"^\\gdef ?\\@abspage@last\{\d+\}\r?\n?", re.M)
+#: Nor on the splice's chapter checkpoints (comments; stages/splice.py).
+IGNORED_AUX_LINE = re.compile(
+    rb"^(\\gdef ?\\@abspage@last\{\d+\}|%bookbuild-splice .*)\r?\n?", re.M
+)
 
 
 @dataclass
@@ -305,7 +308,8 @@ def chapter_splice(
     returncode = _run_once(
         command, job_tex.parent, engine_env([*search_path, workdir]), on_output, output
     )
-    on_pass(EnginePass("chapter", time.perf_counter() - start))
+    passes = [EnginePass("chapter", time.perf_counter() - start)]
+    on_pass(passes[0])
     job_log = job_tex.with_suffix(".log")
     if returncode != 0 or not job_tex.with_suffix(".pdf").is_file():
         failure = latex_failure(job_log, "".join(output))
@@ -332,7 +336,8 @@ def chapter_splice(
         return None
     write_if_changed(tex_path, written)
     splice.record(workdir, stem)
-    on_pass(EnginePass("splice", time.perf_counter() - start))
+    passes.append(EnginePass("splice", time.perf_counter() - start))
+    on_pass(passes[-1])
     # Missing glyphs are looked for in the log: the last full pass's and the chapter's.
     log = job_tex.with_name("combined.log")
     old_log = workdir / f"{stem}.log"
@@ -342,7 +347,7 @@ def chapter_splice(
         + job_log.read_text(errors="replace"),
         encoding="utf-8",
     )
-    return EngineResult(pdf=pdf, log=log, passes=[], page_count=splice.page_count(pdf))
+    return EngineResult(pdf=pdf, log=log, passes=passes, page_count=splice.page_count(pdf))
 
 
 def latex_failure(log: Path, output: str) -> LatexError:
@@ -382,7 +387,6 @@ def compile_pdf(
             print(line, file=progress.stream, flush=True)
 
     if checkpoints:
-        splice.write_helper(workdir)
         spliced = chapter_splice(engine, tex_path, written, search_path, sources, on_output, on_pass)
         if spliced is not None:
             return spliced

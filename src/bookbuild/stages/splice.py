@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HELPER = "bookbuild-splice.ltx"  # not .tex: the work directory has one .tex, the book
 RECORD = "bookbuild-splice.json"
 JOB_DIR = "chapter-job"
 JOB = "chapter"
@@ -64,26 +63,22 @@ CKPT = re.compile(
     r"(?P<thepage>.*)$"
 )
 
-HELPER_TEX = r"""% bookbuild: chapter checkpoints for splicing an edited chapter (see splice.py).
-% \bbsplicecheckpoint{ID} clears the page and writes one comment line to the .aux: pages
-% shipped so far; hyperref's anchor counter; every LaTeX counter; the page number as printed.
-% \bbsplicerestore sets a counter (the chapter job starts from a checkpoint).
-\makeatletter
-\def\bbsp@elt#1{#1=\the\csname c@#1\endcsname,}
-\protected\def\bbsplicecheckpoint#1{%
-  \clearpage
-  \begingroup
-    \let\@elt\bbsp@elt
-    \let\protect\@unexpandable@protect
-    \edef\bbsp@line{\@percentchar bookbuild-splice #1;\the\ReadonlyShipoutCounter;%
-      \ifdefined\Hy@linkcounter\the\Hy@linkcounter\fi;\cl@@ckpt;\thepage}%
-    \immediate\write\@auxout{\unexpanded\expandafter{\bbsp@line}}%
-  \endgroup}
-\protected\def\bbsplicerestore#1#2{%
-  \@ifundefined{c@#1}{}{\global\csname c@#1\endcsname=#2\relax}}
-\protected\def\bbsplicelinks#1{\ifdefined\Hy@linkcounter\global\Hy@linkcounter=#1\relax\fi}
-\makeatother
-"""
+#: The checkpoint macros, put on the ``\begin{document}`` line (the .tex keeps its lines and
+#: compiles alone). ``\bbsplicecheckpoint{ID}`` clears the page and writes one comment line
+#: to the .aux: ID; pages shipped so far; hyperref's anchor counter; every LaTeX counter; the
+#: page number as printed. The chapter job sets counters with the other two.
+DEFINITIONS = (
+    r"\makeatletter"
+    r"\def\bbsp@elt#1{#1=\the\csname c@#1\endcsname,}"
+    r"\protected\def\bbsplicecheckpoint#1{\clearpage\begingroup\let\@elt\bbsp@elt"
+    r"\let\protect\@unexpandable@protect"
+    r"\edef\bbsp@line{\@percentchar bookbuild-splice #1;\the\ReadonlyShipoutCounter;"
+    r"\ifdefined\Hy@linkcounter\the\Hy@linkcounter\fi;\cl@@ckpt;\thepage}"
+    r"\immediate\write\@auxout{\unexpanded\expandafter{\bbsp@line}}\endgroup}"
+    r"\protected\def\bbsplicerestore#1#2{\@ifundefined{c@#1}{}{\global\csname c@#1\endcsname=#2\relax}}"
+    r"\protected\def\bbsplicelinks#1{\ifdefined\Hy@linkcounter\global\Hy@linkcounter=#1\relax\fi}"
+    r"\makeatother"
+)
 
 
 def enabled() -> bool:
@@ -98,14 +93,14 @@ def _significant(line: str) -> bool:
 
 def instrument(tex: str) -> str:
     """The .tex with the checkpoint calls (same lines, so TeX's line numbers are the .tex's):
-    the helper read after ``\\begin{document}``, a checkpoint on each chapter mark whose
+    the definitions after ``\\begin{document}``, a checkpoint on each chapter mark whose
     chapter starts a page, and one on the ``\\end{document}`` line."""
     lines = tex.split("\n")
     begin = next((i for i, line in enumerate(lines) if line.startswith(BEGIN)), None)
     end = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith(ENDDOC)), None)
     if begin is None or end is None or end < begin:
         return tex
-    lines[begin] = lines[begin] + f"\\input{{{HELPER}}}"
+    lines[begin] = lines[begin] + DEFINITIONS
     ordinal = 0
     for index in range(begin + 1, end):
         match = MARK.match(lines[index])
@@ -119,12 +114,6 @@ def instrument(tex: str) -> str:
         ordinal += 1
     lines[end] = f"\\bbsplicecheckpoint{{{END}}}" + lines[end]
     return "\n".join(lines)
-
-
-def write_helper(folder: Path) -> None:
-    path = folder / HELPER
-    if not path.is_file() or path.read_text(encoding="utf-8") != HELPER_TEX:
-        path.write_text(HELPER_TEX, encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- the record
@@ -342,12 +331,11 @@ def page_count(pdf_path: Path) -> int:
 
 
 def prepare_job(workdir: Path, stem: str, job: Plan) -> Path:
-    """The job's folder: its .tex, the helper, and the book's .aux as the job's own (read at
+    """The job's folder: its .tex and the book's .aux as the job's own (read at
     ``\\begin{document}``, then written afresh). Returns the job's .tex."""
     folder = workdir / JOB_DIR
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
-    write_helper(folder)
     shutil.copyfile(workdir / f"{stem}.aux", folder / f"{JOB}.aux")
     tex_path = folder / f"{JOB}.tex"
     tex_path.write_text(job.job_tex, encoding="utf-8")
