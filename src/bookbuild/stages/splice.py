@@ -60,22 +60,28 @@ ENDDOC = "\\end{document}"
 CKPT_PREFIX = "%bookbuild-splice "
 CKPT = re.compile(
     r"^%bookbuild-splice (?P<id>\w+);(?P<shipped>\d+);(?P<link>\d*);(?P<counters>[^;]*);"
-    r"(?P<thepage>.*)$"
+    r"(?P<thepage>.*?)\|bbsp\|(?P<labels>.*)$"
 )
 
 #: The checkpoint macros, put on the ``\begin{document}`` line (the .tex keeps its lines and
 #: compiles alone). ``\bbsplicecheckpoint{ID}`` clears the page and writes one comment line
 #: to the .aux: ID; pages shipped so far; hyperref's anchor counter; every LaTeX counter; the
-#: page number as printed. The chapter job sets counters with the other two.
+#: page number as printed; what a ``\label`` would take (``\@currentlabel``, hyperref's
+#: anchor and nameref's title). The chapter job sets them with the other three.
 DEFINITIONS = (
     r"\makeatletter"
     r"\def\bbsp@elt#1{#1=\the\csname c@#1\endcsname,}"
+    r"\def\bbsp@text#1{\ifdefined#1\unexpanded\expandafter{#1}\fi}"
     r"\protected\def\bbsplicecheckpoint#1{\clearpage\begingroup\let\@elt\bbsp@elt"
     r"\let\protect\@unexpandable@protect"
     r"\edef\bbsp@line{\@percentchar bookbuild-splice #1;\the\ReadonlyShipoutCounter;"
-    r"\ifdefined\Hy@linkcounter\the\Hy@linkcounter\fi;\cl@@ckpt;\thepage}"
+    r"\ifdefined\Hy@linkcounter\the\Hy@linkcounter\fi;\cl@@ckpt;\thepage"
+    r"|bbsp|\bbsp@text\@currentlabel|bbsp|\bbsp@text\@currentHref"
+    r"|bbsp|\bbsp@text\@currentlabelname}"
     r"\immediate\write\@auxout{\unexpanded\expandafter{\bbsp@line}}\endgroup}"
     r"\protected\def\bbsplicerestore#1#2{\@ifundefined{c@#1}{}{\global\csname c@#1\endcsname=#2\relax}}"
+    r"\protected\def\bbsplicelabels#1#2#3{\gdef\@currentlabel{#1}\gdef\@currentHref{#2}"
+    r"\gdef\@currentlabelname{#3}}"
     r"\protected\def\bbsplicelinks#1{\ifdefined\Hy@linkcounter\global\Hy@linkcounter=#1\relax\fi}"
     r"\makeatother"
 )
@@ -166,13 +172,11 @@ class Checkpoint:
     link: str
     counters: str
     thepage: str
+    labels: list[str]  # \@currentlabel, \@currentHref, \@currentlabelname
 
     def same_place(self, other: Checkpoint) -> bool:
-        return (self.link, self.counters, self.thepage) == (
-            other.link,
-            other.counters,
-            other.thepage,
-        )
+        mine = (self.link, self.counters, self.thepage, self.labels)
+        return mine == (other.link, other.counters, other.thepage, other.labels)
 
     def counter(self, name: str) -> int | None:
         for item in self.counters.split(","):
@@ -191,7 +195,11 @@ def checkpoints(aux: str) -> tuple[dict[str, Checkpoint], dict[str, list[str]]]:
         match = CKPT.match(line)
         if match:
             found[match["id"]] = Checkpoint(
-                int(match["shipped"]), match["link"], match["counters"], match["thepage"]
+                int(match["shipped"]),
+                match["link"],
+                match["counters"],
+                match["thepage"],
+                match["labels"].split("|bbsp|"),
             )
             current = written.setdefault(match["id"], [])
         elif current is not None:
@@ -310,6 +318,9 @@ def plan(workdir: Path, stem: str, written: str) -> tuple[Plan | None, str]:
             restore.append(f"\\bbsplicerestore{{{name}}}{{{value}}}")
     if start.link:
         restore.append(f"\\bbsplicelinks{{{start.link}}}")
+    if len(start.labels) != 3:
+        return None, "the checkpoint has no labels"
+    restore.append("\\bbsplicelabels" + "".join(f"{{{text}}}" for text in start.labels))
     job_tex = (
         f"{preamble}{begin_line}\n{''.join(restore)}%\n{text}\n"
         f"\\bbsplicecheckpoint{{{end_id}}}{ENDDOC}\n"
