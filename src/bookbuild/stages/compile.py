@@ -387,7 +387,9 @@ def compile_pdf(
             print(line, file=progress.stream, flush=True)
 
     if checkpoints:
-        spliced = chapter_splice(engine, tex_path, written, search_path, sources, on_output, on_pass)
+        spliced = chapter_splice(
+            engine, tex_path, written, search_path, sources, on_output, on_pass
+        )
         if spliced is not None:
             return spliced
     try:

@@ -49,7 +49,9 @@ JOB_DIR = "chapter-job"
 JOB = "chapter"
 END = "end"
 #: Chapter marks of the .tex (markers.TEX_MARK), with or without a checkpoint before them.
-MARK = re.compile(r"^(?P<call>\\bbsplicecheckpoint\{\w+\})?(?P<mark>% bookbuild:chapter (?P<label>.+))$")
+MARK = re.compile(
+    r"^(?P<call>\\bbsplicecheckpoint\{\w+\})?(?P<mark>% bookbuild:chapter (?P<label>.+))$"
+)
 #: A chapter whose first LaTeX is one of these starts a page: a \clearpage before it is a no-op.
 PAGE_START = re.compile(
     r"\\(chapter|part|bookbuildpartpage|bookbuildunnumberedpart|clearpage|cleardoublepage"
@@ -79,7 +81,8 @@ DEFINITIONS = (
     r"|bbsp|\bbsp@text\@currentlabel|bbsp|\bbsp@text\@currentHref"
     r"|bbsp|\bbsp@text\@currentlabelname}"
     r"\immediate\write\@auxout{\unexpanded\expandafter{\bbsp@line}}\endgroup}"
-    r"\protected\def\bbsplicerestore#1#2{\@ifundefined{c@#1}{}{\global\csname c@#1\endcsname=#2\relax}}"
+    r"\protected\def\bbsplicerestore#1#2{\@ifundefined{c@#1}{}"
+    r"{\global\csname c@#1\endcsname=#2\relax}}"
     r"\protected\def\bbsplicelabels#1#2#3{\gdef\@currentlabel{#1}\gdef\@currentHref{#2}"
     r"\gdef\@currentlabelname{#3}}"
     r"\protected\def\bbsplicelinks#1{\ifdefined\Hy@linkcounter\global\Hy@linkcounter=#1\relax\fi}"
@@ -112,9 +115,7 @@ def instrument(tex: str) -> str:
         match = MARK.match(lines[index])
         if match is None:
             continue
-        following = next(
-            (line for line in lines[index + 1 : end + 1] if _significant(line)), ""
-        )
+        following = next((line for line in lines[index + 1 : end + 1] if _significant(line)), "")
         if PAGE_START.match(following.lstrip()):
             lines[index] = f"\\bbsplicecheckpoint{{c{ordinal}}}{match['mark']}"
         ordinal += 1
@@ -326,7 +327,9 @@ def plan(workdir: Path, stem: str, written: str) -> tuple[Plan | None, str]:
         f"\\bbsplicecheckpoint{{{end_id}}}{ENDDOC}\n"
     )
     return (
-        Plan(label, start_id, end_id, job_tex, start, end, offset, lines.get(start_id, []), written),
+        Plan(
+            label, start_id, end_id, job_tex, start, end, offset, lines.get(start_id, []), written
+        ),
         "",
     )
 
@@ -400,8 +403,8 @@ def splice(job: Plan, job_tex: Path, pdf_path: Path) -> str:
                 if "/P" in annot or not _named(annot):
                     return "a link on the chapter's pages is not to a named destination"
         for old_page, new_page in zip(old_pages, new.pages, strict=True):
-            keys = {str(k) for k in new_page.obj.keys()} - {"/Parent", "/Type"}
-            for key in [str(k) for k in old_page.obj.keys()]:
+            keys = {str(k) for k in new_page.obj} - {"/Parent", "/Type"}
+            for key in [str(k) for k in old_page.obj]:
                 if key not in keys and key not in ("/Parent", "/Type"):
                     del old_page.obj[key]
             for key in keys:
