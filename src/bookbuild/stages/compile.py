@@ -292,9 +292,10 @@ def chapter_splice(
     sources: dict[str, SourceText],
     on_output: Callable[[str], None],
     on_pass: Callable[[EnginePass], None],
-) -> EngineResult | None:
+) -> tuple[EngineResult, Path] | None:
     """The edited chapter typeset alone and spliced into the last PDF
-    (:mod:`bookbuild.stages.splice`), or None when the full pass must run. A LaTeX error
+    (:mod:`bookbuild.stages.splice`), with the chapter job's .tex, or None when the full
+    pass must run. A LaTeX error
     in the chapter is reported at the author's line; the last PDF stays as it was."""
     workdir, stem = tex_path.parent, tex_path.stem
     job, why = splice.plan(workdir, stem, written)
@@ -317,7 +318,8 @@ def chapter_splice(
             failure.log_text, job.job_tex, job_tex.name, sources, engine, display_path(job_log)
         )
         own = sources.get(job.label)
-        if own is not None and diagnostic.file == own.display:
+        killed = returncode < 0  # as a killed pass, the build fails
+        if killed or (own is not None and diagnostic.file == own.display):
             raise LatexError(
                 diagnostic.message, failure.log_text, job_log, diagnostics=[diagnostic]
             )
@@ -347,7 +349,8 @@ def chapter_splice(
         + job_log.read_text(errors="replace"),
         encoding="utf-8",
     )
-    return EngineResult(pdf=pdf, log=log, passes=passes, page_count=splice.page_count(pdf))
+    result = EngineResult(pdf=pdf, log=log, passes=passes, page_count=splice.page_count(pdf))
+    return result, job_tex
 
 
 def latex_failure(log: Path, output: str) -> LatexError:
@@ -391,7 +394,9 @@ def compile_pdf(
             engine, tex_path, written, search_path, sources, on_output, on_pass
         )
         if spliced is not None:
-            return spliced
+            result, job = spliced
+            _report_overfull(progress, job.with_suffix(".log"), job.read_text(), sources)
+            return result
     try:
         splice.forget(workdir)
         write_if_changed(tex_path, written)
@@ -425,11 +430,18 @@ def compile_pdf(
                 "or references may be off (a reference whose page moves as it is printed?)",
             )
         )
-    if progress.verbose and result.log.is_file():
-        for box in overfull_boxes(result.log.read_text(errors="replace"), tex, sources):
+    _report_overfull(progress, result.log, tex, sources)
+    return result
+
+
+def _report_overfull(
+    progress: Progress, log: Path, tex: str, sources: dict[str, SourceText]
+) -> None:
+    """With -v, the lines LaTeX could not fit (``log`` of a run of ``tex``)."""
+    if progress.verbose and log.is_file():
+        for box in overfull_boxes(log.read_text(errors="replace"), tex, sources):
             for line in box.lines():
                 print(line, file=progress.stream, flush=True)
-    return result
 
 
 # --------------------------------------------------------------------------- LaTeX errors

@@ -46,7 +46,6 @@ from typing import Any
 
 RECORD = "bookbuild-splice.json"
 JOB_DIR = "chapter-job"
-JOB = "chapter"
 END = "end"
 #: Chapter marks of the .tex (markers.TEX_MARK), with or without a checkpoint before them.
 MARK = re.compile(
@@ -350,8 +349,8 @@ def prepare_job(workdir: Path, stem: str, job: Plan) -> Path:
     folder = workdir / JOB_DIR
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
-    shutil.copyfile(workdir / f"{stem}.aux", folder / f"{JOB}.aux")
-    tex_path = folder / f"{JOB}.tex"
+    shutil.copyfile(workdir / f"{stem}.aux", folder / f"{stem}.aux")
+    tex_path = folder / f"{stem}.tex"  # the book's name: it is the book, one chapter of it
     tex_path.write_text(job.job_tex, encoding="utf-8")
     return tex_path
 
@@ -361,8 +360,7 @@ def prepare_job(workdir: Path, stem: str, job: Plan) -> Path:
 
 def check(job: Plan, job_tex: Path) -> str:
     """Why the job's result cannot replace the chapter ("" when it can)."""
-    folder = job_tex.parent
-    aux = (folder / f"{JOB}.aux").read_text(encoding="utf-8", errors="replace")
+    aux = job_tex.with_suffix(".aux").read_text(encoding="utf-8", errors="replace")
     points, lines = checkpoints(aux)
     start, end = points.get(job.start_id), points.get(job.end_id)
     if start is None or end is None:
