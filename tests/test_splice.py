@@ -11,12 +11,15 @@ which path the build took, so a splice that silently never happens fails.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bookbuild import build as build_module
 from bookbuild.books import load_config
 from bookbuild.build import build
 from bookbuild.errors import LatexError
@@ -94,21 +97,35 @@ def test_a_chapter_that_grows_by_a_page_takes_the_full_pass(book: dict[str, Any]
     same_book(result.pdf, full_build_of_same_tex(book))
 
 
-def test_a_killed_chapter_job_leaves_the_last_pdf(
+def test_a_killed_or_interrupted_chapter_job_leaves_the_last_pdf(
     book: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = book["config"]
     good = config.pdf_path.read_bytes()
+    run = compile_stage.WarmJob.run
+
+    def killed(self: compile_stage.WarmJob, body: str) -> int:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)  # the engine started early, killed
+        self.proc.wait()
+        return run(self, body)
+
+    monkeypatch.setattr(compile_stage.WarmJob, "run", killed)
+    with pytest.raises(LatexError):
+        edit(book, "methods.md", "\n\nA sentence the interrupted build never printed.\n")
+    assert config.pdf_path.read_bytes() == good
+    # Ctrl-C in a chapter job started when the edit is known.
     run_once = compile_stage._run_once
 
-    def killed(command: list[str], workdir: Path, *args: Any) -> int:
+    def interrupted(command: list[str], workdir: Path, *args: Any) -> int:
         if workdir.name == splice.JOB_DIR:
             raise KeyboardInterrupt
         return run_once(command, workdir, *args)
 
-    monkeypatch.setattr(compile_stage, "_run_once", killed)
+    monkeypatch.setattr(build_module, "warm_job", lambda *args: None)
+    monkeypatch.setattr(compile_stage, "_run_once", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        edit(book, "methods.md", "\n\nA sentence the interrupted build never printed.\n")
+        build(config, progress=Progress(quiet=True))
     assert config.pdf_path.read_bytes() == good
     monkeypatch.undo()
     result = build(config, progress=Progress(quiet=True))  # the same edit, built again

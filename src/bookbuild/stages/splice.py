@@ -263,12 +263,23 @@ class Plan:
     label: str
     start_id: str
     end_id: str
-    job_tex: str
+    head: str  # the job's preamble, through the \\begin{document} line
+    body: str  # the rest: counters restored, the chapter, the checkpoint after it
     start: Checkpoint
     end: Checkpoint
     offset: int  # PDF page index of shipped page 0 (contents moved in front by a one-pass)
     aux_lines: list[str]
     written: str  # the new .tex (instrumented)
+
+    @property
+    def job_tex(self) -> str:
+        return self.head + self.body
+
+
+def job_head(written: str) -> str | None:
+    """The chapter job's preamble: the book's, through its ``\\begin{document}`` line."""
+    found = re.search(r"^\\begin\{document\}.*\n", written, re.M)
+    return written[: found.end()] if found else None
 
 
 def plan(workdir: Path, stem: str, written: str) -> tuple[Plan | None, str]:
@@ -309,8 +320,9 @@ def plan(workdir: Path, stem: str, written: str) -> tuple[Plan | None, str]:
     offset = pdf_pages - points[END].shipped
     if pdf_pages <= 0 or offset < 0:
         return None, "the PDF's pages do not match the checkpoints"
-    begin_line = next(line for line in written.split("\n") if line.startswith(BEGIN))
-    preamble = written[: written.index(begin_line)]
+    head = job_head(written)
+    if head is None:
+        return None, "no \\begin{document}"
     restore = [f"\\pagenumbering{{{numbering}}}"]
     for item in start.counters.split(","):
         name, _, value = item.partition("=")
@@ -321,16 +333,9 @@ def plan(workdir: Path, stem: str, written: str) -> tuple[Plan | None, str]:
     if len(start.labels) != 3:
         return None, "the checkpoint has no labels"
     restore.append("\\bbsplicelabels" + "".join(f"{{{text}}}" for text in start.labels))
-    job_tex = (
-        f"{preamble}{begin_line}\n{''.join(restore)}%\n{text}\n"
-        f"\\bbsplicecheckpoint{{{end_id}}}{ENDDOC}\n"
-    )
-    return (
-        Plan(
-            label, start_id, end_id, job_tex, start, end, offset, lines.get(start_id, []), written
-        ),
-        "",
-    )
+    body = f"{''.join(restore)}%\n{text}\n\\bbsplicecheckpoint{{{end_id}}}{ENDDOC}\n"
+    own = lines.get(start_id, [])
+    return Plan(label, start_id, end_id, head, body, start, end, offset, own, written), ""
 
 
 def page_count(pdf_path: Path) -> int:
@@ -353,6 +358,35 @@ def prepare_job(workdir: Path, stem: str, job: Plan) -> Path:
     tex_path = folder / f"{stem}.tex"  # the book's name: it is the book, one chapter of it
     tex_path.write_text(job.job_tex, encoding="utf-8")
     return tex_path
+
+
+def warm_start(workdir: Path, stem: str) -> tuple[str, bytes] | None:
+    """What a chapter job started before the new .tex exists would read: the preamble of the
+    .tex that made the PDF and the .aux (both checked again when the job is handed its
+    chapter), or None when no chapter can be spliced."""
+    old = _recorded(workdir, stem)
+    if old is None or "\\bbsplicecheckpoint{" not in old:
+        return None
+    head = job_head(old)
+    if head is None:
+        return None
+    try:
+        return head, (workdir / f"{stem}.aux").read_bytes()
+    except OSError:
+        return None
+
+
+def warm_folder(workdir: Path) -> Path:
+    """A folder of this process's own for a warm chapter job (it runs before the work
+    directory is locked); those of processes that are gone are removed."""
+    for folder in workdir.glob(f"{JOB_DIR}.*"):
+        pid = folder.suffix[1:]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+    folder = workdir / f"{JOB_DIR}.{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 # --------------------------------------------------------------------------- the checks
