@@ -11,6 +11,10 @@ latexmk that saves its start (Perl, its file database) and the separate xdvipdfm
 about 0.4 s per build of a 300-page book. If a pass fails, the files it had started to
 rewrite are put back as they were, so the next build starts from the last good state.
 
+Under xelatex, an edit to one chapter of an up-to-date PDF is typeset alone and its pages
+spliced into the last PDF (:mod:`bookbuild.stages.splice`, :func:`chapter_splice`) when that
+gives what the pass would; otherwise the pass runs as above.
+
 LaTeX never runs with shell escape: the engine gets ``-no-shell-escape`` and the environment
 sets ``shell_escape=f`` and ``openout_any=p``.
 

@@ -17,12 +17,12 @@ costs the preamble (about 0.75 s) and its own pages. So:
    restored, the book's .aux read at ``\\begin{document}`` (so ``\\ref``, ``\\pageref`` and
    citations into other chapters resolve), the chapter's new LaTeX and the checkpoint that
    follows it.
-3. **The checks** (:func:`finish`): the job's checkpoints equal the old ones (same start, and
+3. **The checks** (:func:`check`): the job's checkpoints equal the old ones (same start, and
    the same pages, counters and anchors at the end, so nothing after the chapter moves), the
    lines the chapter wrote to the .aux (labels, contents entries, citations) equal the old
    ones, it made as many pages as the old chapter had, with the same named destinations.
    Otherwise the caller runs the full pass as before.
-4. **The splice** (pikepdf): the old chapter pages keep their page objects (bookmarks and
+4. **The splice** (:func:`splice`, pikepdf): the old chapter pages keep their page objects (bookmarks and
    other chapters' links point at them) and get the new pages' contents, resources and
    links; the named destinations on them are pointed at the new positions. The PDF is
    written beside the old one and renamed over it.
@@ -30,7 +30,9 @@ costs the preamble (about 0.75 s) and its own pages. So:
 The work directory stays as a full pass leaves it: the .aux and .toc are unchanged (the checks
 say so), the .tex is the new one, and :func:`record` notes which .tex made the PDF (a failed
 pass leaves a .tex that did not). ``BOOKBUILD_NO_SPLICE=1`` turns the splice off. The engine
-itself runs in :mod:`bookbuild.stages.compile`; this module imports nothing of bookbuild's.
+itself runs in :mod:`bookbuild.stages.compile` (``chapter_splice``; ``WarmJob`` starts the
+job's engine on the preamble, :func:`warm_start`, while pandoc still writes the chapter);
+this module imports nothing of bookbuild's.
 """
 
 from __future__ import annotations
