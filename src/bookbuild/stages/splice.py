@@ -20,12 +20,14 @@ costs the preamble (about 0.75 s) and its own pages. So:
 3. **The checks** (:func:`check`): the job's checkpoints equal the old ones (same start, and
    the same pages, counters and anchors at the end, so nothing after the chapter moves), the
    lines the chapter wrote to the .aux (labels, contents entries, citations) equal the old
-   ones, it made as many pages as the old chapter had, with the same named destinations.
-   Otherwise the caller runs the full pass as before.
-4. **The splice** (:func:`splice`, pikepdf): the old chapter pages keep their page objects (bookmarks and
-   other chapters' links point at them) and get the new pages' contents, resources and
-   links; the named destinations on them are pointed at the new positions. The PDF is
-   written beside the old one and renamed over it.
+   ones, it made as many pages as the old chapter had, with the same named destinations
+   and bookmarks, and no other file (an index's .idx). Otherwise the caller runs the full
+   pass as before; so it does for a book whose pass writes files besides the .aux and the
+   contents lists.
+4. **The splice** (:func:`splice`, pikepdf): the old chapter pages keep their page objects
+   (bookmarks and other chapters' links point at them) and get the new pages' contents,
+   resources and links; the named destinations on them are pointed at the new positions.
+   The PDF is written beside the old one and renamed over it.
 
 The work directory stays as a full pass leaves it: the .aux and .toc are unchanged (the checks
 say so), the .tex is the new one, and :func:`record` notes which .tex made the PDF (a failed
@@ -60,6 +62,9 @@ PAGE_START = re.compile(
 )
 BEGIN = "\\begin{document}"
 ENDDOC = "\\end{document}"
+#: The files of a pass the chapter job keeps right: the .aux (checked line by line) and the
+#: contents lists (written from it); others (an index's .idx …) take the full pass.
+PASS_FILES = {".tex", ".aux", ".toc", ".lof", ".lot", ".log", ".pdf", ".tmp"}
 CKPT_PREFIX = "%bookbuild-splice "
 CKPT = re.compile(
     r"^%bookbuild-splice (?P<id>\w+);(?P<shipped>\d+);(?P<link>\d*);(?P<counters>[^;]*);"
@@ -307,6 +312,9 @@ def plan(workdir: Path, stem: str, written: str) -> tuple[Plan | None, str]:
     end_id = new_pieces[index + 1][1] if index + 1 < len(new_pieces) else END
     if start_id is None or end_id is None:
         return None, "the chapter or the next does not start a page"
+    others = [p.name for p in workdir.glob(f"{stem}.*") if p.suffix not in PASS_FILES]
+    if others:  # an index, a glossary …: the chapter job would not update them
+        return None, f"the pass writes {', '.join(sorted(others))}"
     try:
         aux = (workdir / f"{stem}.aux").read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -409,6 +417,9 @@ def check(job: Plan, job_tex: Path) -> str:
         return "the chapter has a different number of pages"
     if lines.get(job.start_id, []) != job.aux_lines:
         return "its labels, contents entries or citations changed"
+    others = [p.name for p in job_tex.parent.iterdir() if p.suffix not in PASS_FILES]
+    if others:
+        return f"the chapter wrote {', '.join(sorted(others))}"
     return ""
 
 
@@ -432,6 +443,8 @@ def splice(job: Plan, job_tex: Path, pdf_path: Path) -> str:
             dests.pop("Doc-Start", None)  # hyperref's anchor at the first page, kept as it was
         if old_tree is None or set(new_dests) != set(old_dests):
             return "the chapter's named destinations changed"
+        if _outline(new, set(new_dests)) != _outline(old, set(old_dests)):
+            return "the chapter's bookmarks changed"
         for page in new.pages:
             for annot in page.obj.get("/Annots", []):
                 if "/P" in annot or not _named(annot):
@@ -451,6 +464,27 @@ def splice(job: Plan, job_tex: Path, pdf_path: Path) -> str:
         old.save(tmp)
     os.replace(tmp, pdf_path)
     return ""
+
+
+def _outline(pdf: Any, names: set[str]) -> list[tuple[int, str, str]]:
+    """The bookmarks (depth, title, destination name) that lead to one of ``names``."""
+    found: list[tuple[int, str, str]] = []
+    outlines = pdf.Root.get("/Outlines")
+
+    def walk(item: Any, depth: int) -> None:
+        seen = 0
+        while item is not None and seen < 100_000:
+            seen += 1
+            action = item.get("/A")
+            target = action.get("/D") if action is not None else item.get("/Dest")
+            if target is not None and str(target) in names:
+                found.append((depth, str(item.get("/Title", "")), str(target)))
+            walk(item.get("/First"), depth + 1)
+            item = item.get("/Next")
+
+    if outlines is not None:
+        walk(outlines.get("/First"), 0)
+    return found
 
 
 def _named(annot: Any) -> bool:
