@@ -467,7 +467,8 @@ def splice(job: Plan, job_tex: Path, pdf_path: Path) -> str:
 
 
 def _outline(pdf: Any, names: set[str]) -> list[tuple[int, str, str]]:
-    """The bookmarks (depth, title, destination name) that lead to one of ``names``."""
+    """The bookmarks (depth below the first, title, destination name) that lead to one of
+    ``names``."""
     found: list[tuple[int, str, str]] = []
     outlines = pdf.Root.get("/Outlines")
 
@@ -484,7 +485,8 @@ def _outline(pdf: Any, names: set[str]) -> list[tuple[int, str, str]]:
 
     if outlines is not None:
         walk(outlines.get("/First"), 0)
-    return found
+    top = min((depth for depth, _, _ in found), default=0)  # alone, a chapter has no part
+    return [(depth - top, title, name) for depth, title, name in found]
 
 
 def _named(annot: Any) -> bool:
