@@ -73,7 +73,8 @@ CKPT = re.compile(
 
 #: The checkpoint macros, put on the ``\begin{document}`` line (the .tex keeps its lines and
 #: compiles alone). ``\bbsplicecheckpoint{ID}`` clears the page and writes one comment line
-#: to the .aux: ID; pages shipped so far; hyperref's anchor counter; every LaTeX counter; the
+#: to the .aux: ID; pages shipped so far; hyperref's anchor counter; every LaTeX counter
+#: (and the depths of numbering and contents, counts a book may set after its preamble); the
 #: page number as printed; what a ``\label`` would take (``\@currentlabel``, hyperref's
 #: anchor and nameref's title). The chapter job sets them with the other three.
 DEFINITIONS = (
@@ -83,7 +84,8 @@ DEFINITIONS = (
     r"\protected\def\bbsplicecheckpoint#1{\clearpage\begingroup\let\@elt\bbsp@elt"
     r"\let\protect\@unexpandable@protect"
     r"\edef\bbsp@line{\@percentchar bookbuild-splice #1;\the\ReadonlyShipoutCounter;"
-    r"\ifdefined\Hy@linkcounter\the\Hy@linkcounter\fi;\cl@@ckpt;\thepage"
+    r"\ifdefined\Hy@linkcounter\the\Hy@linkcounter\fi;"
+    r"\cl@@ckpt\bbsp@elt{tocdepth}\bbsp@elt{secnumdepth};\thepage"
     r"|bbsp|\bbsp@text\@currentlabel|bbsp|\bbsp@text\@currentHref"
     r"|bbsp|\bbsp@text\@currentlabelname}"
     r"\immediate\write\@auxout{\unexpanded\expandafter{\bbsp@line}}\endgroup}"
