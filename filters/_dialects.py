@@ -12,7 +12,7 @@ from typing import Any
 
 import panflute as pf
 import yaml
-from _filterlib import add_header_include, chapter_label, text_inlines, warn
+from _filterlib import add_header_include, chapter_label, text_inlines, walk, warn
 
 SRC_MARK = "% bookbuild:src "
 LATEX_FORMATS = ("latex", "beamer")
@@ -120,7 +120,7 @@ def walk_located(doc: pf.Doc, place: Place, visit: Any) -> None:
             return None
         return visit(elem)
 
-    doc.walk(action)
+    walk(doc, action)
     place.file, place.line = "", 0
 
 
@@ -559,7 +559,7 @@ def convert_cells(doc: pf.Doc, place: Place, renderer: CellRenderer, text_refs: 
     def swap(elem: pf.Element, _doc: pf.Doc) -> Any:
         return replacements.get(id(elem)) if isinstance(elem, pf.CodeBlock) else None
 
-    doc.walk(swap)
+    walk(doc, swap)
 
 
 def inline_cell(elem: pf.Code) -> pf.Code | None:
@@ -619,7 +619,7 @@ class Theorems:
             if isinstance(block, pf.Header):
                 visit(block, doc)
             else:
-                block.walk(visit)
+                walk(block, visit)
 
     def render(
         self, kind: str, ident: str, name: list[pf.Inline], body: list[pf.Block]
@@ -735,7 +735,7 @@ def heading_numbers(doc: pf.Doc) -> dict[str, str]:
         if elem.identifier:
             out[elem.identifier] = ".".join([first, *map(str, counters[1:level])])
 
-    doc.walk(visit)
+    walk(doc, visit)
     return out
 
 

@@ -47,6 +47,7 @@ from _dialects import (
     walk_located,
     warn_at,
 )
+from _filterlib import run_filter, walk
 
 STDERR_PREFIX = "bookdown: "
 REF = re.compile(r"@ref\(([^()\s]+)\)")
@@ -114,7 +115,7 @@ def _block_chunks(doc: pf.Doc, state: State) -> None:
         swap[id(elem)] = pf.Div(*body, identifier=str(options.get("label") or ""),
                                 classes=[kind], attributes=attributes)  # fmt: skip
 
-    doc.walk(lambda e, d: swap.get(id(e)) if isinstance(e, pf.CodeBlock) else None)
+    walk(doc, lambda e, d: swap.get(id(e)) if isinstance(e, pf.CodeBlock) else None)
 
 
 def _theorem_kind(div: pf.Div) -> str | None:
@@ -143,7 +144,7 @@ def _collect(doc: pf.Doc, state: State) -> None:
                 return []
         return None
 
-    doc.walk(visit)
+    walk(doc, visit)
     state.theorems.collect(doc, _theorem_kind)
     for ident, kind in list(state.theorems.kinds.items()):  # bookdown refers to thm:pyth
         del state.theorems.kinds[ident]
@@ -174,7 +175,7 @@ def prepare(doc: pf.Doc) -> None:
             )
             (state.crossref_labels if single else state.raw_labels).update(found_all)
 
-    doc.walk(labels)
+    walk(doc, labels)
 
 
 # ---------------------------------------------------------------------------- references
@@ -360,7 +361,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 
 import panflute as pf
-from _filterlib import add_header_include, chapter_label, switch_value, warn
+from _filterlib import add_header_include, chapter_label, run_filter, switch_value, warn
 
 LATEX_FORMATS = ("latex", "beamer")
 #: Chapters without uses rebuild alone (see the module docstring).
@@ -206,6 +206,13 @@ def _words(name: str) -> list[str]:
     return words
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.Span, pf.Para, pf.Plain)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: ``.gls`` span or ``{{`` (a shorthand use).
+NEEDS = frozenset({".gls", "text:{{"})
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
     """Uses -> links (with a label per use in LaTeX)."""
     if isinstance(elem, pf.Span) and "gls" in elem.classes:
@@ -216,7 +223,8 @@ def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | Non
         and isinstance(elem, (pf.Para, pf.Plain))
         and not isinstance(elem.parent, pf.DefinitionItem)
     ):
-        replaced = _shorthand(list(elem.content), doc)
+        # (the walk has just given the items their parent: read the plain list)
+        replaced = _shorthand(list(elem.content.list), doc)
         if replaced is not None:
             elem.content = replaced
     return None
@@ -291,7 +299,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

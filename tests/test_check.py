@@ -19,7 +19,7 @@ from bookbuild.check.locate import Source, cite_pattern, mask
 from bookbuild.cli import cli
 from bookbuild.diagnostics import Diagnostic
 
-from .conftest import REPO, SEED
+from .conftest import BOOKS, REPO, SEED
 
 
 @pytest.fixture(autouse=True)
@@ -188,7 +188,26 @@ def test_missing_image(tmp_path: Path) -> None:
     chapters = {"a.md": "# A\n\n![Here](here.png)\n\n![Gone](figs/gone.png){#fig:gone}\n"}
     config = write_book(tmp_path, chapters)
     (config.parent / "here.png").write_bytes(b"\x89PNG")
-    assert lines(config) == ["book/a.md:5: error: image 'figs/gone.png' not found in book/"]
+    assert lines(config) == [
+        "book/a.md:5: warning: image 'figs/gone.png' not found in book/: a placeholder is printed"
+    ]
+
+
+def test_missing_image_in_raw_html_is_found_as_pdf_finds_it(tmp_path: Path) -> None:
+    chapters = {"a.md": '# A\n\n<p align="center"><img src="figs/map.png" width="300"></p>\n'}
+    config = write_book(tmp_path, chapters)
+    config.write_text(config.read_text().replace("filters: []", "filters: [html]"))
+    assert lines(config) == [
+        "book/a.md:3: warning: image 'figs/map.png' not found in book/: a placeholder is printed"
+    ]
+
+
+def test_a_layout_draft_page_is_not_an_empty_section() -> None:
+    """mdbook-ferris lists two drafts (``[Hello, Cargo!]()``, ``[Async, Await and
+    Futures]()``): no text yet, as its author means. They were reported as empty sections
+    at the next file's headings ("## Setting up a new project", "# Contributors")."""
+    book = load_book(load_config(BOOKS / "mdbook-ferris" / "book.toml"))
+    assert check_empty_sections(book) == []
 
 
 def test_link_to_missing_heading_id(tmp_path: Path) -> None:

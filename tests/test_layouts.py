@@ -71,6 +71,7 @@ def test_gitbook_root_readme_intro_parts_anchor_and_external_links():
         "title": "Field Methods in Ecology",
         "author": "Zoë Ångström",
         "lang": "en",
+        "book-variables": {"season": "spring 2026"},  # {{ book.season }} in the pages
     }
 
 
@@ -168,6 +169,21 @@ def test_path_escaping_the_book(tmp_path):
         load_config(path)
     assert "SUMMARY.md:2:" in info.value.problems[0]
     assert "outside the book directory" in info.value.problems[0]
+
+
+def test_older_book_toml_names_its_author_in_the_singular(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "SUMMARY.md").write_text("- [Start](start.md)\n")
+    (tmp_path / "src" / "start.md").write_text("# Start\n")
+    (tmp_path / "book.toml").write_text('[book]\ntitle = "Knots"\nauthor = "The Sailing Club"\n')
+    assert read_mdbook(tmp_path / "book.toml").metadata["author"] == "The Sailing Club"
+
+
+def test_gitbook_title_from_a_setext_readme_heading(tmp_path):
+    (tmp_path / "README.md").write_text("Knots for Sailors\n=================\n\nWhy knots.\n")
+    (tmp_path / "SUMMARY.md").write_text("* [Bowline](bowline.md)\n")
+    (tmp_path / "bowline.md").write_text("# Bowline\n")
+    assert read_gitbook(tmp_path, tmp_path / "SUMMARY.md").metadata["title"] == "Knots for Sailors"
 
 
 def test_malformed_book_toml_names_its_line(tmp_path):

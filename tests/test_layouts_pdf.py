@@ -96,6 +96,55 @@ def test_mdbook_numbering_and_contents(built):
     assert re.search(r"Futures \d+ Contributors \d+", contents)  # suffix: unnumbered
 
 
+def test_mdbook_pages_as_real_books_write_them(built):
+    """Skipped heading levels, a page with two top headings, mdBook's MathJax delimiters,
+    ``{{#title}}`` and an escaped include: printed as mdBook shows them, without a warning."""
+    book, pdf, pages, result = built["mdbook-ferris"]
+    marks = outline(pdf)
+    depth = {t: d for d, t in marks}
+    # "#### Before you start" under the page's "#": its first section, numbered 2.1
+    assert depth["Before you start"] == depth["Programming a Guessing Game"] + 1
+    contents = squash(" ".join(pages[:4]))
+    assert re.search(r"\b2\.1 Before you start", contents) and ".0." not in contents
+    # a second "#" in a page is a section of that page; the page title is printed once
+    assert depth["Where to go from here"] == depth["Programming a Guessing Game"] + 1
+    assert [t for _, t in marks].count("Programming a Guessing Game") == 1
+    text = squash(" ".join(pages))
+    assert "{{#title" not in text and "Guessing Game}}" not in text
+    assert "{{#include listings/ch02/src/main.rs:guess}}" in text  # escaped: as written
+    assert "\\(" not in text and "\\[" not in text and "\\frac" not in text
+    tex = (book / "build" / ".xelatex" / "book.tex").read_text()
+    assert "\\(p = \\frac{1}{100}\\)" in tex and "\\[ p_k = \\frac{1}{100 - k} \\]" in tex
+    assert not [w for w in result.warnings if "directive" in w.message or "LaTeX" in w.message]
+    # book.toml's [output.html.code.hidelines] python = "~": that line hidden, as on the web
+    assert 'guess = int(input("Your guess: "))' in text and "import random" not in text
+
+
+def test_gitbook_heading_ids_wide_tables_and_template_tags(built):
+    """``{#size}`` on a GitBook heading is its id (a link to it resolves), not text; a pipe
+    table with long cells wraps inside the page; ``{% hint %}``, ``{% raw %}`` and the
+    exercises plugin's ``{% exercise %}`` print as the book shows them."""
+    book, pdf, pages, result = built["gitbook-fieldecology"]
+    text = squash(" ".join(pages))
+    assert "{%" not in text and "%}" not in text and "{{ book." not in text
+    assert "field course of spring 2026" in text  # {{ book.season }}: book.json's variables
+    assert text.count("Warning") == 1  # the hint's box title, once
+    assert "buried metal pins" in text and "{{row}}-{{column}}" in text
+    assert re.search(r"Exercise 3\.1 A 20 m tape crosses three shrubs", text)
+    assert "var cover =" in text and "Solution" in text
+    assert "100 * (1.5 + 2.0 + 0.5) / 20" in text
+    assert "assert(cover" not in text  # the plugin's check: never shown to readers
+    assert not [w for w in result.warnings if "template tag" in w.message]
+    assert "Choosing the quadrat size" in text and "{#size}" not in text
+    assert not [w for w in result.warnings if "quadrats.md#size" in w.message]
+    assert "walked slowly at the same pace every time" in text
+    tex = (book / "build" / ".xelatex" / "book.tex").read_text()
+    table = tex[tex.index("Line intercept") - 600 : tex.index("Line intercept")]
+    assert "p{(\\linewidth" in table
+    log = (book / "build" / ".xelatex" / "book.log").read_text(errors="replace")
+    assert "Overfull \\hbox" not in log
+
+
 def test_contents_page_numbers_point_at_the_pages(built):
     for name in LAYOUT_BOOKS:
         _, pdf, pages, result = built[name]

@@ -5,15 +5,22 @@ the same .tex in a fresh directory: same pages, the same text on each, TOC entri
 page that holds their heading, every internal link and bookmark resolving to the same page,
 ``qpdf --check`` clean. Then the edits that move pages (a chapter growing by a page) and
 edits to the first and the last chapter, built from what the one-pass build left.
+
+The copies of tests/books/preview get a subject index (one entry not in ASCII, so upmendex
+sorts it): the pass sorts its own index (bookbuild.indexprog.IndexSync), so the index costs
+no second pass; the reference runs with ``BOOKBUILD_TWO_PASS=1`` (the index sorted between
+passes, as before).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -35,11 +42,56 @@ def plain_two_pass(tex: Path, config: Any, folder: Path) -> Path:
     folder.mkdir(parents=True)
     copy = folder / tex.name
     shutil.copyfile(tex, copy)
-    result = run_engine(
-        config.engine, copy, [config.book_dir, *{p.parent for p in config.preamble}]
-    )
+    with mock.patch.dict(os.environ, {"BOOKBUILD_TWO_PASS": "1"}):
+        result = run_engine(
+            config.engine, copy, [config.book_dir, *{p.parent for p in config.preamble}]
+        )
     assert [p.rule for p in result.passes] == [config.engine] * 2
+    assert not (folder / "bookbuild-index.ltx").exists()  # the index sorted between passes
     return result.pdf
+
+
+#: Index marks added to a copy of tests/books/preview: (chapter, text, marked text).
+INDEX_MARKS = [
+    ("foundations.md", "the alpha method", "the [alpha method]{.index}"),
+    ("foundations.md", "its successor", 'its [successor]{.index entry="method!successor"}'),
+    ("foundations.md", "The core idea", "The [core idea]{.index}"),
+    ("methods.md", "Sampling is covered", "[Sampling]{.index} is covered"),
+    ("applications.md", "the successor method", "the [successor method]{.index}"),
+    ("applications.md", "so does delta", "so does [delta]{.index}, and so does the [élan]{.index}"),
+]
+
+
+def with_index(book: Path) -> None:
+    """Mark index terms in a copy of tests/books/preview."""
+    for chapter, text, marked in INDEX_MARKS:
+        path = book / chapter
+        source = path.read_text(encoding="utf-8")
+        assert text in source
+        path.write_text(source.replace(text, marked, 1), encoding="utf-8")
+
+
+#: An index line: term, page number; or a heading of subentries (no page).
+INDEX_LINE = re.compile(r"^([^\d,]+?)(?:, (\d+))?$")
+
+
+def index_entries(pdf: Path) -> list[tuple[str, str]]:
+    """(term, page number or "") of each line of the index (the last page), in reading order
+    (as typeset: its two columns one after the other)."""
+    last = str(len(pdf_pages(pdf)))
+    text = subprocess.run(
+        ["pdftotext", "-raw", "-f", last, "-l", last, str(pdf), "-"], capture_output=True, text=True
+    ).stdout
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert lines[0] == "Index"
+    return [(m[1], m[2] or "") for line in lines[1:-1] if (m := INDEX_LINE.match(line))]
+
+
+def arabic_page(pdf: Path, number: str) -> str:
+    """The text of the page printed with ``number`` (the body is numbered from 1)."""
+    pages = pdf_pages(pdf)
+    start = next(i for i, p in enumerate(pages) if printed_number(p) == "1")
+    return squash(pages[start + int(number) - 1])
 
 
 def pdf_facts(path: Path) -> dict[str, Any]:
@@ -133,9 +185,12 @@ def preview_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """tests/books/preview (parts, contents, citations, a reference to a section) built cold."""
     root = tmp_path_factory.mktemp("onepass")
     shutil.copytree(BOOKS / "preview", root / "preview")
+    with_index(root / "preview")
     config = load_config(root / "preview" / "book.yaml")
-    result = build(config, progress=Progress(quiet=True))
-    return {"root": root, "config": config, "result": result}
+    progress = Progress(quiet=True)
+    result = build(config, progress=progress)
+    rules = [name for name, _ in progress.stages]
+    return {"root": root, "config": config, "result": result, "rules": rules}
 
 
 def workdir_tex(config: Any) -> Path:
@@ -149,14 +204,40 @@ def test_a_cold_build_takes_one_pass_and_is_the_two_pass_book(preview_book: dict
     assert "\\ref{sec:core}" in tex.read_text()  # a label the one pass had to know
     reference = plain_two_pass(tex, config, preview_book["root"] / "plain")
     same_book(result.pdf, reference)
-    # It leaves the .aux and .toc a second pass leaves, so the next build is one pass.
-    for suffix in (".toc", ".aux"):
+    # It leaves the .aux, .toc and index a second pass leaves, so the next build is one pass.
+    for suffix in (".toc", ".aux", ".ind"):
         ours = tex.with_suffix(suffix).read_text()
         plain = reference.with_suffix(suffix).read_text()
         # Neither the page count nor the splice's checkpoints (comments; their count of
         # pages shipped leaves out the contents typeset last) are read by a pass.
         ignored = r"\\gdef ?\\@abspage@last\{\d+\}\n|%bookbuild-splice .*\n"
         assert re.sub(ignored, "", ours) == re.sub(ignored, "", plain)
+
+
+def test_the_index_is_sorted_in_the_one_pass(preview_book: dict[str, Any]) -> None:
+    """The index is printed in the one pass, sorted by upmendex (an entry is not ASCII):
+    its entries in order, each naming a page that holds its term, and in the contents."""
+    rules = preview_book["rules"]
+    assert rules.count("xelatex") == 1 and rules.count("upmendex") == 1
+    assert rules.index("upmendex") > rules.index("xelatex")  # reported after the pass
+    pdf = preview_book["result"].pdf
+    entries = index_entries(pdf)
+    # élan among the e's (upmendex; makeindex sorts it after z), "successor" under "method"
+    assert [term for term, _ in entries] == [
+        "alpha method",
+        "core idea",
+        "delta",
+        "élan",
+        "method",
+        "successor",
+        "Sampling",
+        "successor method",
+    ]
+    for term, number in entries:
+        if number:
+            assert term.split()[0].lower() in arabic_page(pdf, number).lower(), (term, number)
+    contents = dict((title, page) for title, page, _ in contents_entries(pdf))
+    assert contents["Index"] == printed_number(pdf_pages(pdf)[-1])
 
 
 @pytest.mark.parametrize(
@@ -219,9 +300,11 @@ def test_other_engines_take_the_second_pass_their_bookmarks_need(
     """Under pdfTeX and LuaTeX the bookmark package writes the outline from the .aux of the
     pass before (``\\BKM@entry``): the check sees that line and a second pass runs."""
     shutil.copytree(BOOKS / "preview", tmp_path / "preview")
+    with_index(tmp_path / "preview")  # sorted in the pass under these engines too
     config = with_engine(load_config(tmp_path / "preview" / "book.yaml"), engine)
     result = build(config, progress=Progress(quiet=True))
     assert [p.rule for p in result.passes] == [engine, engine]
+    assert [term for term, _ in index_entries(result.pdf)][3:5] == ["élan", "method"]
     same_book(result.pdf, plain_two_pass(workdir_tex(config), config, tmp_path / "plain"))
 
 
@@ -270,6 +353,7 @@ def test_an_error_in_the_one_pass_names_the_chapter_line_and_leaves_no_aux(tmp_p
     from bookbuild.errors import LatexError
 
     shutil.copytree(BOOKS / "preview", tmp_path / "preview")
+    with_index(tmp_path / "preview")  # an error before the index: the pass never asks
     chapter = tmp_path / "preview" / "methods.md"
     good = chapter.read_text()
     chapter.write_text(good + "\n\\undefinedcommandhere\n")
@@ -279,5 +363,6 @@ def test_an_error_in_the_one_pass_names_the_chapter_line_and_leaves_no_aux(tmp_p
     error = failure.value.diagnostics[0]
     assert error.file and error.file.endswith("methods.md")
     assert error.line == len(good.splitlines()) + 2
-    assert not list(work_dir(config).glob("*.aux")) and not list(work_dir(config).glob("*.toc"))
+    for suffix in ("aux", "toc", "idx", "ind"):
+        assert not list(work_dir(config).glob(f"*.{suffix}"))
     assert not config.pdf_path.exists()

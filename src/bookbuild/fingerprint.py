@@ -104,6 +104,7 @@ def input_files(config: BookConfig, chapters: bool = True) -> list[Path]:
         config.config_path,
         *config.preamble,
         *config.filters,
+        *(helper for f in config.filters for helper in f.parent.glob("_*.py")),  # _filterlib
         *config.bibliography,
         *([config.csl_path] if config.csl_path else []),
         *Path(__file__).parent.rglob("*.py"),

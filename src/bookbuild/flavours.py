@@ -6,7 +6,9 @@ override it (``- {file: notes.md, markdown: gfm}``). The reader string goes to p
 
 - ``pandoc``: pandoc's Markdown with its default extensions (the manuscript's).
 - ``gfm``: GitHub-flavoured Markdown as GitBook/HonKit write it: CommonMark with pipe tables,
-  strikeout, task lists, autolinks, footnotes, raw HTML and ``$``/``$$`` math.
+  strikeout, task lists, autolinks, footnotes, raw HTML and ``$``/``$$`` math; also heading
+  ids (``## Title {#id}``, as GitBook, HonKit and mdBook read them) and ``:::`` divs (what
+  :mod:`bookbuild.dialects.templates` makes of GitBook's exercise tags).
 - ``commonmark``: CommonMark with pandoc's extensions (``commonmark_x``: footnotes, pipe
   tables, strikeout, task lists, ``$`` math, raw HTML, attributes, definition lists …), as
   mdBook books are written.
@@ -21,7 +23,10 @@ from __future__ import annotations
 #: Flavour name -> pandoc reader (``--from``).
 FLAVOURS: dict[str, str] = {
     "pandoc": "markdown+tex_math_single_backslash",
-    "gfm": "gfm+footnotes+tex_math_dollars+raw_html+pipe_tables+strikeout+task_lists",
+    "gfm": (
+        "gfm+footnotes+tex_math_dollars+raw_html+pipe_tables+strikeout+task_lists+attributes"
+        "+fenced_divs"
+    ),
     "commonmark": (
         "commonmark_x+footnotes+pipe_tables+strikeout+task_lists+tex_math_dollars"
         "+raw_html+attributes"

@@ -158,31 +158,47 @@ def check_crossrefs(book: Book) -> list[Diagnostic]:
 _IMAGE_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".eps", ".svg")
 
 
-def check_images(book: Book) -> list[Diagnostic]:
-    """Images whose file does not exist (relative to the book directory)."""
+#: ``src`` of an ``<img>`` in raw HTML (the html filter makes it an image in ``pdf``).
+_HTML_IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.I)
+
+
+def _images(book: Book) -> Iterator[tuple[Source, str]]:
+    """(source, URL) of every image: Markdown images and ``<img>`` in raw HTML."""
     import panflute as pf
 
+    for source, elem in book.elements():
+        if isinstance(elem, pf.Image):
+            yield source, elem.url
+        elif isinstance(elem, pf.RawBlock | pf.RawInline) and elem.format == "html":
+            for match in _HTML_IMG_SRC.finditer(elem.text):
+                yield source, match.group(1)
+
+
+def check_images(book: Book) -> list[Diagnostic]:
+    """Images whose file does not exist (relative to the book directory): a warning, as
+    ``pdf`` prints a placeholder for them."""
     found: list[Diagnostic] = []
     book_dir = book.config.book_dir
-    for source, elem in book.elements():
-        if isinstance(elem, pf.Image) and re.match(r"(?i)https?://", elem.url):
-            message = f"remote image '{elem.url}' is not downloaded: a placeholder is printed"
-            found.append(book.diagnostic(source, re.escape(elem.url), "warning", message))
+    for source, url in _images(book):
+        # a layout book's paths are made relative to the book: the page wrote a shorter one
+        pattern = re.escape(url if url in source.text else url.rsplit("/", 1)[-1])
+        if re.match(r"(?i)https?://", url):
+            message = f"remote image '{url}' is not downloaded: a placeholder is printed"
+            found.append(book.diagnostic(source, pattern, "warning", message))
             continue
-        if not isinstance(elem, pf.Image) or re.match(r"[a-zA-Z][\w+.-]*:", elem.url):
+        if re.match(r"[a-zA-Z][\w+.-]*:", url):
             continue
-        pattern = re.escape(elem.url)
-        path = book_dir / unquote(elem.url)
+        path = book_dir / unquote(url)
         candidates = (
             [path] if path.suffix else [path, *(path.with_suffix(s) for s in _IMAGE_SUFFIXES)]
         )
         if source is not book.metadata:  # relative to the chapter's own folder (GitBook, Quarto)
-            candidates.append(source.path.parent / unquote(elem.url))
+            candidates.append(source.path.parent / unquote(url))
         if any(p.is_file() for p in candidates):
             book.locate(source, pattern)
             continue
-        message = f"image '{elem.url}' not found in {display_path(book_dir)}/"
-        found.append(book.diagnostic(source, pattern, "error", message))
+        message = f"image '{url}' not found in {display_path(book_dir)}/: a placeholder is printed"
+        found.append(book.diagnostic(source, pattern, "warning", message))
     return found
 
 
@@ -311,8 +327,9 @@ def check_list_indent(book: Book) -> list[Diagnostic]:
 
 def check_empty_sections(book: Book) -> list[Diagnostic]:
     """Headings followed directly by a heading of the same or a higher level, or by the end
-    of the chapter (info: what is left to write). Part headings and the last heading of a
-    book with a bibliography (citeproc puts the references there) are not counted."""
+    of the chapter (info: what is left to write). Part headings, a layout's draft pages
+    (listed in its table of contents, no file yet) and the last heading of a book with a
+    bibliography (citeproc puts the references there) are not counted."""
     import panflute as pf
 
     def is_content(block: Any) -> bool:
@@ -329,7 +346,9 @@ def check_empty_sections(book: Book) -> list[Diagnostic]:
             where = source.next_line(heading_pattern(level))
             after = content[index + 1] if index + 1 < len(content) else None
             empty = after is None or (isinstance(after, pf.Header) and after.level <= level)
-            if "part" in block.classes or (block is last and book.has_bibliography):
+            if "part" in block.classes or "draft" in block.classes:  # a layout's draft page
+                empty = False
+            if block is last and book.has_bibliography:
                 empty = False
             if empty:
                 written = source.text.split("\n")[where - 1].strip() if where else ""

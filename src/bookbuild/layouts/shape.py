@@ -132,7 +132,7 @@ def _synthetic(entry: Entry) -> Any:
     if entry.kind == "part":
         classes = ["part"] if entry.numbered else ["part", "unnumbered"]
         return _header(1, entry.title, classes)
-    classes = [] if entry.numbered else ["unnumbered"]
+    classes = ["draft"] if entry.numbered else ["draft", "unnumbered"]  # draft: no text
     return _header(min(max(entry.depth, 1), MAX_LEVEL), entry.title, classes)
 
 
@@ -177,17 +177,40 @@ def _relevel(blocks: list[Any], shift: int, unnumbered: bool) -> list[Any]:
     return out
 
 
+def _close_gaps(headers: list[Any], title: Any | None) -> None:
+    """Heading levels without gaps, in place: a heading is at most one level below the one it
+    follows (``#`` then ``####`` is a title and its section, not a title and a section three
+    levels down numbered 1.0.0.1); ``title``, the page's title heading, is above them all."""
+    top = min(h["c"][0] for h in headers)
+    stack: list[tuple[int, int]] = []  # (written level, closed level) of the open headings
+    for header in headers:
+        written = header["c"][0]
+        if title is not None and header is title:
+            stack = [(0, top)]  # everything after it is below it
+            header["c"][0] = top
+            continue
+        while stack and stack[-1][0] >= written:
+            stack.pop()
+        header["c"][0] = stack[-1][1] + 1 if stack else top
+        stack.append((written, header["c"][0]))
+
+
 def _shifted(entry: Entry, blocks: list[Any], depth: int) -> list[Any]:
-    """A SUMMARY page: its title heading on level ``depth``, its sections below."""
+    """A SUMMARY page: its title heading on level ``depth``, its sections below. A file that
+    opens with a top heading has it as its title, even when more top headings follow (they
+    become its sections); heading levels skipped in the file are closed up."""
     headers = _headers(blocks)
     depth = max(depth, 1)
     unnumbered = not entry.numbered
     if headers:
         top = min(h["c"][0] for h in headers)
         first = headers[0]
-        own_title = first["c"][0] == top and sum(h["c"][0] == top for h in headers) == 1
         before = blocks.index(first) if first in blocks else len(blocks)
-        if own_title and not any(b.get("t") not in ("RawBlock", "Null") for b in blocks[:before]):
+        opens = first["c"][0] == top and not any(
+            b.get("t") not in ("RawBlock", "Null") for b in blocks[:before]
+        )
+        _close_gaps(headers, first if opens else None)
+        if opens:
             if pre_numbered(plain_text(first["c"][2])):
                 unnumbered = True
             shaped = _relevel(blocks, depth - top, unnumbered)

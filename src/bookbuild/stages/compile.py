@@ -38,12 +38,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import indexprog
 from ..builddir import write_if_changed
 from ..config import BookConfig
 from ..diagnostics import Diagnostic, SourceText, find_in_source
 from ..errors import LatexError, ToolMissingError
 from ..fingerprint import pdf_fingerprint
-from ..indexprog import INDEX_SIDE_FILES, update_index
+from ..indexprog import INDEX_SIDE_FILES, IndexSync, update_index
 from ..markers import src_place
 from ..paths import display_path
 from ..progress import Progress
@@ -66,6 +67,8 @@ NOT_REREAD = {".tex", ".log", ".pdf", ".xdv", ".dvi", ".fls", ".fdb_latexmk", ".
 IGNORED_AUX_LINE = re.compile(
     rb"^(\\gdef ?\\@abspage@last\{\d+\}|%bookbuild-splice .*)\r?\n?", re.M
 )
+#: The index's files: settled for the one-pass check when the pass sorted its own index.
+INDEX_FILES = {".idx", ".ilg", ".ind"}
 
 
 @dataclass
@@ -190,13 +193,16 @@ def _run_once(
     env: dict[str, str],
     on_output: Callable[[str], None] | None,
     output_lines: list[str],
+    answer: Callable[[str], str | None] | None = None,
 ) -> int:
-    """Run one engine process in its own process group (killed with it on Ctrl-C)."""
+    """Run one engine process in its own process group (killed with it on Ctrl-C). With
+    ``answer``, the engine's input is a pipe: each line of its output goes to ``answer``, and
+    what that returns (when not None) is written to the engine as a line."""
     proc = subprocess.Popen(
         command,
         cwd=workdir,
         env=env,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE if answer else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -209,6 +215,14 @@ def _run_once(
             output_lines.append(line)
             if on_output:
                 on_output(line.rstrip("\n"))
+            reply = answer(line) if answer else None
+            if reply is not None and proc.stdin is not None:
+                with contextlib.suppress(BrokenPipeError):  # the engine stopped: its exit says why
+                    proc.stdin.write(reply + "\n")
+                    proc.stdin.flush()
+        if proc.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
         return proc.wait()
     except BaseException:  # Ctrl-C or an error: stop the engine and everything it started
         with contextlib.suppress(ProcessLookupError):
@@ -245,16 +259,27 @@ def run_engine(
     plan = None  # a cold build in one pass (issue 15)
     if labels is not None and engine != "tectonic" and not saved and onepass.enabled():
         plan = onepass.prepare(tex_path, labels)
+    # the index sorted in the pass that prints it (no second pass for the index)
+    sync = indexprog.wants_sync(tex_path.read_text(encoding="utf-8", errors="replace"), engine)
+    if sync:
+        write_if_changed(workdir / indexprog.HELPER, indexprog.HELPER_TEX)
     while True:
         start = time.perf_counter()
         old_pdf = pdf_fingerprint(pdf)
-        run = onepass.command(command, tex_path) if plan is not None and not passes else command
+        helpers = [onepass.HELPER] if plan is not None and not passes else []
+        index = IndexSync(workdir, stem, before, env) if sync else None
+        if index is not None:
+            helpers.append(indexprog.HELPER)
+        run = helper_command(command, tex_path, helpers)
         try:
-            returncode = _run_once(run, workdir, env, on_output, output_lines)
+            returncode = _run_once(
+                run, workdir, env, on_output, output_lines, index.on_line if index else None
+            )
         except BaseException:
             _restore(workdir, stem, saved)
             raise
-        done = EnginePass(engine, time.perf_counter() - start)
+        waited = index.seconds if index is not None else 0.0  # the pass waited for the sort
+        done = EnginePass(engine, time.perf_counter() - start - waited)
         passes.append(done)
         if on_pass:
             on_pass(done)
@@ -263,9 +288,19 @@ def run_engine(
             raise latex_failure(log, "".join(output_lines))
         if engine == "tectonic":
             break
+        if index is not None and index.program and on_pass:
+            on_pass(EnginePass(index.program, index.seconds))
+        index_done = index is not None and index.settled_index()
+        if index is not None and index.late:
+            sync = False  # an entry came after the index: sort between passes from now on
         if plan is not None and len(passes) == 1:
             start = time.perf_counter()
-            why = onepass.finish(tex_path, plan, _reread_paths(workdir, stem))
+            written = [
+                p
+                for p in _reread_paths(workdir, stem)
+                if not (index_done and p.suffix in INDEX_FILES)
+            ]
+            why = onepass.finish(tex_path, plan, written)
             if not why:
                 moved = EnginePass("contents", time.perf_counter() - start)
                 if on_pass:
@@ -273,6 +308,8 @@ def run_engine(
                 return EngineResult(pdf=pdf, log=log, passes=[*passes, moved])
             if on_output:
                 on_output(f"bookbuild-onepass: a second pass ({why})")
+        if index is not None and index_done:
+            before = index.as_before()  # the index the pass sorted and printed
         after = reread_files(workdir, stem)
         start = time.perf_counter()
         program = update_index(workdir, stem, before, env)  # makeindex when the .idx changed
@@ -457,6 +494,14 @@ def chapter_splice(
     )
     result = EngineResult(pdf=pdf, log=log, passes=passes, page_count=splice.page_count(pdf))
     return result, job_log, mapped
+
+
+def helper_command(base: list[str], tex_path: Path, helpers: list[str]) -> list[str]:
+    """The engine's command with bookbuild's helper files read before the book."""
+    if not helpers:
+        return base
+    inputs = "".join(f"\\input{{{name}}}" for name in helpers)
+    return [*base[:-1], f"-jobname={tex_path.stem}", f"{inputs}\\input{{{tex_path.name}}}"]
 
 
 def latex_failure(log: Path, output: str) -> LatexError:
@@ -747,8 +792,8 @@ class TexMap:
 
 
 _OVERFULL = re.compile(
-    r"^Overfull \\hbox \((?P<amount>[\d.]+pt) too wide\) (?:in paragraph|detected) at lines? "
-    r"(?P<line>\d+)",
+    r"^Overfull \\hbox \((?P<amount>[\d.]+pt) too wide\) "
+    r"(?:in paragraph|in alignment|detected) at lines? (?P<line>\d+)",
     re.M,
 )
 

@@ -20,14 +20,19 @@ build, when the work directory holds nothing from an earlier pass:
    contents' pages to where ``\\tableofcontents`` stood. Pages stay the same page objects,
    so named destinations, bookmarks and links keep pointing at them.
 
+A book with an index sorts it in the same pass (:class:`bookbuild.indexprog.IndexSync`): the
+caller leaves the index's files out of ``written`` when the pass printed the index of all its
+entries.
+
 The pass leaves the .aux and .toc a normal pass would leave, so the next build keeps the
 engine's rule (one pass while they do not change). When a check fails, the pass counts as an
 ordinary first pass and the engine's loop goes on from its files: two passes, as before.
 ``BOOKBUILD_TWO_PASS=1`` in the environment turns the one-pass build off (for comparisons).
 
 The pass is the first of :func:`bookbuild.stages.compile.run_engine`'s loop: this module
-prepares it (:func:`prepare`, :func:`command`) and finishes or rejects it (:func:`finish`);
-it imports nothing of bookbuild's, and the label numbers come in as arguments.
+prepares it (:func:`prepare`; the engine reads :data:`HELPER` before the book) and finishes
+or rejects it (:func:`finish`); it imports nothing of bookbuild's, and the label numbers come
+in as arguments.
 """
 
 from __future__ import annotations
@@ -250,15 +255,6 @@ def prepare(tex_path: Path, numbers: dict[str, str]) -> Plan:
     (workdir / HELPER).write_text(HELPER_TEX, encoding="utf-8")
     (workdir / f"{stem}.aux").write_text(aux_text, encoding="utf-8")
     return plan
-
-
-def command(base: list[str], tex_path: Path) -> list[str]:
-    """The engine's command for the one-pass run: the helper read before the book."""
-    return [
-        *base[:-1],
-        f"-jobname={tex_path.stem}",
-        f"\\input{{{HELPER}}}\\input{{{tex_path.name}}}",
-    ]
 
 
 def finish(tex_path: Path, plan: Plan, written: list[Path]) -> str:

@@ -6,7 +6,7 @@ from ..chapter_bibliography import per_chapter
 from ..config import BookConfig
 from ..diagnostics import Diagnostic, SourceText, pandoc_diagnostic
 from ..errors import PandocError
-from ..pandoc import run_pandoc
+from ..pandoc import WHOLE_BOOK_RTS, rts_args, run_pandoc
 
 
 def latex_args(config: BookConfig, citeproc: bool = True) -> list[str]:
@@ -27,9 +27,10 @@ def write_latex(
     doc_json: str, config: BookConfig, sources: dict[str, SourceText], citeproc: bool = True
 ) -> tuple[str, list[Diagnostic]]:
     """The LaTeX of a document in pandoc JSON, and pandoc's warnings located in ``sources``."""
+    args = [*rts_args(WHOLE_BOOK_RTS), "--from", "json", "--to", "latex"]
     try:
         result = run_pandoc(
-            ["--from", "json", "--to", "latex", *latex_args(config, citeproc)],
+            [*args, *latex_args(config, citeproc)],
             doc_json,
             cwd=config.book_dir,
         )
