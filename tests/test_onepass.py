@@ -208,9 +208,10 @@ def test_a_cold_build_takes_one_pass_and_is_the_two_pass_book(preview_book: dict
     for suffix in (".toc", ".aux", ".ind"):
         ours = tex.with_suffix(suffix).read_text()
         plain = reference.with_suffix(suffix).read_text()
-        assert re.sub(r"\\gdef ?\\@abspage@last\{\d+\}\n", "", ours) == re.sub(
-            r"\\gdef ?\\@abspage@last\{\d+\}\n", "", plain
-        )
+        # Neither the page count nor the splice's checkpoints (comments; their count of
+        # pages shipped leaves out the contents typeset last) are read by a pass.
+        ignored = r"\\gdef ?\\@abspage@last\{\d+\}\n|%bookbuild-splice .*\n"
+        assert re.sub(ignored, "", ours) == re.sub(ignored, "", plain)
 
 
 def test_the_index_is_sorted_in_the_one_pass(preview_book: dict[str, Any]) -> None:

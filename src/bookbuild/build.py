@@ -32,7 +32,14 @@ from .fonts import log_warnings
 from .paths import display_path
 from .progress import Progress
 from .stages.assemble import Assembled, assemble
-from .stages.compile import EnginePass, EngineResult, compile_pdf, required_programs
+from .stages.compile import (
+    EnginePass,
+    EngineResult,
+    WarmJob,
+    compile_pdf,
+    required_programs,
+    warm_job,
+)
 
 
 @dataclass
@@ -164,11 +171,26 @@ def _build(
         seconds = time.perf_counter() - start
         progress.record("up to date", seconds, f"{display_path(target)}: nothing changed")
         return BuildResult(pdf=target, warnings=warnings, seconds=seconds, pages=stamp.get("pages"))
-    tex, warnings, assembled = make_latex(config, progress, cache)
-    fail_on_warnings(warnings, strict)
-    result, font_warnings = compile_into(
-        tex, config, config, work_dir(config), target, assembled.sources, progress, cache, strict
-    )
+    # A chapter edit's job starts on the preamble while pandoc writes the chapter (issue 15).
+    warm = warm_job(config, work_dir(config))
+    try:
+        tex, warnings, assembled = make_latex(config, progress, cache)
+        fail_on_warnings(warnings, strict)
+        result, font_warnings = compile_into(
+            tex,
+            config,
+            config,
+            work_dir(config),
+            target,
+            assembled.sources,
+            progress,
+            cache,
+            strict,
+            warm,
+        )
+    finally:
+        if warm is not None:
+            warm.close()
     warnings += font_warnings
     write_stamp(
         stamp_path,
@@ -197,6 +219,7 @@ def compile_into(
     progress: Progress,
     cache: Cache,
     strict: bool,
+    warm: WarmJob | None = None,
 ) -> tuple[EngineResult, list[Diagnostic]]:
     """Stage 5 and the PDF put in place: the engine runs in ``workdir`` (one build at a time
     there), its log's missing glyphs become warnings (fatal under --strict, before the PDF is
@@ -211,6 +234,7 @@ def compile_into(
             progress,
             sources,
             labels=label_numbers(config, cache),
+            warm=warm,
         )
         font_warnings = engine_font_warnings(result, sources, progress, strict)
         install_pdf(result.pdf, target)

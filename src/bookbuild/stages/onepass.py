@@ -74,6 +74,7 @@ LABEL = re.compile(r"\\label\{([^{}]*)\}")
 #: rerun). Any other line may change what a next pass typesets, so it takes that pass.
 AUX_KNOWN = re.compile(
     r"\\relax\s*$|\\(citation|bibcite|newlabel|@writefile|hyper@newdestlabel)\{"
+    r"|%bookbuild-splice "  # chapter checkpoints (splice.py): comments, read by no one
     r"|\\gdef ?\\@abspage@last\{|\\gdef ?\\LT@[a-z]+ ?\{|\\fi\}\s*$|\\HyPL@Entry\{"
     r"|\\providecommand\*?\\HyPL@Entry\b"
     r"|\\providecommand ?\\(hyper@newdestlabel|HyperFirstAtBeginDocument|HyField@AuxAddTo\w*)\b"
