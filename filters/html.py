@@ -348,6 +348,16 @@ class Converter:
             return [self.image(node)] if node.attrs.get("src") else []
         if tag == "br":
             return [pf.LineBreak()]
+        if (
+            (tag in INLINE_STYLES or tag == "span")
+            and node.attrs.get("class")
+            and not node.children
+        ):
+            # an icon font's glyph (<i class="fa fa-eye"></i>): styled by CSS, no text to print
+            self.warn(
+                node, f'HTML <{tag} class="{node.attrs["class"]}"> is empty (an icon?); left out'
+            )
+            return []
         if tag in INLINE_STYLES:
             return [INLINE_STYLES[tag](*self.inlines(node.children))]
         if tag in CODE_TAGS:
