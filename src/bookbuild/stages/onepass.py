@@ -67,6 +67,8 @@ PAGE_LABELS = re.compile(r"Package hyperref Warning: Rerun to get /PageLabels en
 PAGE_LABEL_ENTRY = re.compile(r"^\\HyPL@Entry\{(\d+)(<<.*>>)\}\s*$", re.M)
 BIBITEM = re.compile(r"\\bibitem\[\\citeproctext\]\{([^{}]*)\}")
 REF = re.compile(r"\\ref\{([^{}]*)\}")
+#: ``\\hyperref[label]{text}`` (pandoc's internal links): only the label's anchor is read.
+HYPERREF = re.compile(r"\\hyperref\[([^\[\]{}\\]*)\]")
 LABEL = re.compile(r"\\label\{([^{}]*)\}")
 #: Lines of an .aux whose readers bookbuild knows: the kernel's and hyperref's, labels (a use
 #: of a label a next pass would change is an undefined reference or ``\bbop@unknown``),
@@ -90,6 +92,7 @@ class Plan:
     """What the one-pass run assumed, to check it against what the pass wrote."""
 
     labels: dict[str, str] = field(default_factory=dict)  # LaTeX label -> number
+    anchors: set[str] = field(default_factory=set)  # labels only linked to (\\hyperref)
     bibcites: set[str] = field(default_factory=set)  # the \\bibcite lines written
 
 
@@ -124,6 +127,15 @@ def seed_aux(tex: str, numbers: dict[str, str]) -> tuple[str, Plan]:
             plan.labels[name] = numbers[name]
             lines.append(
                 f"\\newlabel{{{name}}}{{{{{numbers[name]}}}{{\\bbop@unknown}}"
+                f"{{\\bbop@unknown}}{{{ANCHOR_PREFIX}{name}}}{{}}}}"
+            )
+    # Internal links need the label's anchor alone: a placeholder, pointed at the real
+    # anchor in the PDF; its number, page and title are unknown (a use of them fails).
+    for name in dict.fromkeys(HYPERREF.findall(tex)):
+        if name in defined and name not in plan.labels:
+            plan.anchors.add(name)
+            lines.append(
+                f"\\newlabel{{{name}}}{{{{\\bbop@unknown}}{{\\bbop@unknown}}"
                 f"{{\\bbop@unknown}}{{{ANCHOR_PREFIX}{name}}}{{}}}}"
             )
     return "\n".join(lines) + "\n", plan
@@ -187,6 +199,9 @@ def _check(log: str, aux: str, files: list[Path], plan: Plan) -> tuple[str, dict
     for name, number in plan.labels.items():
         if name not in real or real[name][0] != number:
             return f"label {name} is {real.get(name, ['?'])[0]}, not {number}", pages
+    for name in sorted(plan.anchors):
+        if name not in real:
+            return f"label {name} was not written", pages
     return "", pages
 
 
@@ -268,7 +283,7 @@ def finish(tex_path: Path, plan: Plan, written: list[Path]) -> str:
     if why:
         return why
     real = aux_labels(aux)
-    anchors = {name: real[name][3] for name in plan.labels}
+    anchors = {name: real[name][3] for name in [*plan.labels, *plan.anchors]}
     try:
         finish_pdf(workdir / f"{stem}.pdf", pages, anchors, aux)
     except Exception as exc:  # a PDF pikepdf cannot handle: an ordinary second pass
