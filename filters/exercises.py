@@ -246,8 +246,8 @@ def _ident(prefix: str, number: str) -> str:
 
 
 def _page_ref(state: State, ident: str, marked: bool = False) -> list[pf.Inline]:
-    """The ", p. N" of a LaTeX page reference: from a page mark (``marked``, known in the same pass) or a
-    ``\\pageref*`` (known after a pass)."""
+    """The ", p. N" of a LaTeX page reference: from a page mark (``marked``, known in the
+    same pass) or a ``\\pageref*`` (known after a pass)."""
     if not state.latex:
         return []
     page = (

@@ -7,7 +7,8 @@ numbered every label. What it cannot know is the page of each contents entry. So
 build, when the work directory holds nothing from an earlier pass:
 
 1. writes the .aux a first pass would leave for citations and for the labels that ``\\ref``
-   asks for (number as the filter counted it; page and title unknown; a placeholder anchor);
+   asks for (number as the filter counted it; page and title unknown; a placeholder anchor)
+   or that an internal link (``\\hyperref[label]``) points at (a placeholder anchor alone);
 2. runs the engine once, with ``bookbuild-onepass.ltx`` read before the book: ``\\tableofcontents``
    only clears its page; after the last page the contents are typeset from the entries the
    pass wrote, numbered in roman from where they stood (front matter is numbered in roman
@@ -16,9 +17,9 @@ build, when the work directory holds nothing from an earlier pass:
    log's ``bookbuild-onepass: ok`` line), no reference was undefined and nothing asked for a
    rerun but the label check, each label's number in the new .aux is the one assumed, and the
    pass wrote no other file for a next pass (.lof, .out ...);
-4. with pikepdf, points ``\\ref`` links at the real anchors (from the new .aux) and moves the
-   contents' pages to where ``\\tableofcontents`` stood. Pages stay the same page objects,
-   so named destinations, bookmarks and links keep pointing at them.
+4. with pikepdf, points ``\\ref`` and ``\\hyperref`` links at the real anchors (from the new
+   .aux) and moves the contents' pages to where ``\\tableofcontents`` stood. Pages stay the
+   same page objects, so named destinations, bookmarks and links keep pointing at them.
 
 A book with an index sorts it in the same pass (:class:`bookbuild.indexprog.IndexSync`): the
 caller leaves the index's files out of ``written`` when the pass printed the index of all its
