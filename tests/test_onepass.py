@@ -497,7 +497,9 @@ def test_internal_links_are_seeded_with_their_anchor_alone() -> None:
     )
     status = "bookbuild-onepass: ok; front 1, body 3, total 4\n"
     real = "\\relax \n\\newlabel{sec:a}{{1}{1}{A}{chapter.1}{}}\n"
-    assert onepass._check(status, real, [], plan)[0] == "label sol-1 was not written"
+    assert onepass._check(status, real, [], plan)[0] == "label sol-1 was written without an anchor"
+    no_anchor = real + "\\newlabel{sol-1}{{1}{3}{}{}{}}\n"
+    assert "sol-1 was written without" in onepass._check(status, no_anchor, [], plan)[0]
     real += "\\newlabel{sol-1}{{1}{3}{}{section*.4}{}}\n"
     assert onepass._check(status, real, [], plan)[0] == ""
 
