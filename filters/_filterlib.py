@@ -36,6 +36,66 @@ def add_header_include(doc: pf.Doc, latex: str) -> None:
     add_header_includes(doc, pf.RawBlock(latex, format="latex"))
 
 
+#: The pages of marks, known in the pass that typesets them (shared by the glossary and the
+#: exercises). ``\\bookbuildpagemark{label}`` (right after the anchor the label names) writes,
+#: when its page is shipped out, the page number and the anchor to ``\\jobname.pages``.
+#: ``\\bookbuildgetpage{label}`` reads that file back (closed, read, opened again for the marks
+#: still to come) and sets ``\\bookbuildthepage`` and ``\\bookbuildtheanchor``. A reader that
+#: comes after a page break (a new chapter) finds every mark before it: one LaTeX pass is
+#: enough. A mark not shipped yet (on the reader's own page, or after it) is taken from the
+#: label in the .aux of the pass before; on a first pass it is an undefined reference, so
+#: the build takes a second pass, as with ``\\pageref``.
+PAGE_MARKS = r"""% bookbuild: the pages of marks, read back in the same pass (see _filterlib.py)
+\makeatletter
+\newwrite\bbpg@out \newread\bbpg@in
+\newcount\bbpg@made \newcount\bbpg@known
+\AtBeginDocument{\immediate\openout\bbpg@out=\jobname.pages\relax}
+\newcommand*\bookbuildpagemark[1]{\@bsphack
+  \global\advance\bbpg@made\@ne
+  \protected@write\bbpg@out{}{\string\bbpg@at{#1}{\thepage}%
+    {\ifdefined\@currentHref\@currentHref\fi}}\@esphack}
+\def\bbpg@at#1#2#3{\global\advance\bbpg@known\@ne
+  \expandafter\gdef\csname bbpg@p@#1\endcsname{#2}%
+  \expandafter\gdef\csname bbpg@a@#1\endcsname{#3}}
+\def\bbpg@sync{\ifnum\bbpg@made>\bbpg@known
+  \immediate\closeout\bbpg@out
+  \begingroup\endlinechar=-1 \makeatletter
+    \openin\bbpg@in=\jobname.pages\relax
+    \loop\unless\ifeof\bbpg@in \read\bbpg@in to\bbpg@line \bbpg@line\repeat
+    \closein\bbpg@in
+  \endgroup
+  \immediate\openout\bbpg@out=\jobname.pages\relax\fi}
+\def\bbpg@fields#1#2#3#4#5\@nil{\def\bookbuildthepage{#2}\def\bookbuildtheanchor{#4}}
+\newcommand*\bookbuildgetpage[1]{\@ifundefined{bbpg@p@#1}{\bbpg@sync}{}%
+  \@ifundefined{bbpg@p@#1}{%
+    \@ifundefined{r@#1}{%
+      \protect\G@refundefinedtrue
+      \@latex@warning{Reference `#1' on page \thepage\space undefined}%
+      \def\bookbuildthepage{??}\let\bookbuildtheanchor\@empty}{%
+      \expandafter\expandafter\expandafter\bbpg@fields
+        \csname r@#1\endcsname{}{}{}{}{}\@nil}}{%
+    \edef\bookbuildthepage{\csname bbpg@p@#1\endcsname}%
+    \edef\bookbuildtheanchor{\csname bbpg@a@#1\endcsname}}}
+\makeatother"""
+
+
+def add_header_include_once(doc: pf.Doc, latex: str) -> None:
+    """:func:`add_header_include`, unless the preamble already holds ``latex`` (a helper two
+    filters share, such as :data:`PAGE_MARKS`)."""
+    existing = doc.metadata.content.get("header-includes")
+    if existing is not None:
+        found: list[bool] = []
+
+        def seek(elem: pf.Element, doc: pf.Doc) -> None:
+            if isinstance(elem, pf.RawBlock) and elem.text == latex:
+                found.append(True)
+
+        existing.walk(seek)
+        if found:
+            return
+    add_header_include(doc, latex)
+
+
 def switch_value(doc: pf.Doc, key: str, error: type[ValueError]) -> bool:
     """A true/false metadata switch, true when absent; anything else raises ``error``."""
     value = doc.get_metadata(key, True)

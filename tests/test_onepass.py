@@ -265,15 +265,150 @@ def test_edits_after_a_one_pass_build(
 
 
 def test_the_real_book_in_one_pass(built_real_book: dict[str, Any], tmp_path: Path) -> None:
-    """book/ (23 pages, 94 bookmarks, footnotes, citations) against two passes of its .tex.
+    """book/ (27 pages, 94 bookmarks, footnotes, citations, an index, a glossary, exercises
+    with solutions in an appendix) against two passes of its .tex: one LaTeX pass.
 
     Its contents lines are compared with the two-pass build's, not checked against the pages:
     in both builds, chapter 2 (headings only, no text between them, so no place to break a
     page) starts a page late and its last headings run off the foot of page 10, so some
     contents lines name a page without their heading (a matter of the book's LaTeX)."""
+    assert built_real_book["passes"] == ["xelatex", "contents"]
     config = load_config(built_real_book["root"] / "book" / "book.yaml")
     reference = plain_two_pass(workdir_tex(config), config, tmp_path / "plain")
     same_book(built_real_book["pdf"], reference, contents_right=False)
+
+
+def glossary_pages(pdf: Path) -> tuple[int, list[tuple[str, int]]]:
+    """The glossary page's index, and (printed page, page index the number links to) for
+    each "Used on p." number of its page lists, in order."""
+    pages = pdf_pages(pdf)
+    at = max(i for i, p in enumerate(pages) if squash(p).startswith("Glossary"))
+    numbers = re.findall(r"Used on p\. (\d+(?:, \d+)*)", squash(pages[at]))
+    reader = pypdf.PdfReader(pdf)
+    dests = {n: reader.get_destination_page_number(d) for n, d in reader.named_destinations.items()}
+    targets = []
+    for annot in reader.pages[at].get("/Annots") or []:
+        annot = annot.get_object()
+        target = annot.get("/Dest") or (annot.get("/A") or {}).get("/D")
+        if target is not None and dests[str(target)] != at:
+            targets.append(dests[str(target)])  # (a term's name links to itself: left out)
+    listed = [n for group in numbers for n in group.split(", ")]
+    assert listed and len(listed) == len(targets)
+    return at, list(zip(listed, targets, strict=True))
+
+
+def links_to(pdf: Path, index: int) -> set[int]:
+    """The page indices the internal links on page ``index`` lead to."""
+    reader = pypdf.PdfReader(pdf)
+    dests = {n: reader.get_destination_page_number(d) for n, d in reader.named_destinations.items()}
+    found = set()
+    for annot in reader.pages[index].get("/Annots") or []:
+        annot = annot.get_object()
+        target = annot.get("/Dest") or (annot.get("/A") or {}).get("/D")
+        if target is not None:
+            found.add(dests[str(target)])
+    return found
+
+
+def check_glossary_pages(pdf: Path) -> None:
+    """Each page number of the glossary names the page its link leads to, and that page
+    holds a use (a link to the glossary)."""
+    pages = pdf_pages(pdf)
+    start = next(i for i, p in enumerate(pages) if printed_number(p) == "1")
+    at, entries = glossary_pages(pdf)
+    for number, target in entries:
+        assert target == start + int(number) - 1, (number, target)
+        assert at in links_to(pdf, target), f"no use of a glossary term on p. {number}"
+
+
+def test_the_real_books_glossary_and_solutions_name_real_pages(
+    built_real_book: dict[str, Any],
+) -> None:
+    """book/'s glossary lists pages that hold its uses; each solution names the page of its
+    exercise; each exercise links to its solution, by number."""
+    pdf = built_real_book["pdf"]
+    check_glossary_pages(pdf)
+    text = squash(" ".join(built_real_book["pages"]))
+    backs = re.findall(r"Solution (\d+\.\d+) \(Exercise \1, p\. (\d+)\)", text)
+    assert len(backs) == 5
+    for number, page in backs:
+        assert f"Exercise {number} " in arabic_page(pdf, page)
+        assert f"(Solution {number})" in arabic_page(pdf, page)
+
+
+#: A glossary for a copy of tests/books/preview, between its two parts, and its uses.
+GLOSSARY = """# Glossary {.glossary}
+
+Core idea
+:   What a chapter is about.
+
+Sampling
+:   Choosing a part to stand for the whole.
+"""
+GLOSSARY_USES = [
+    ("foundations.md", "The core idea is simple", "The [core idea]{.gls} is simple"),
+    ("methods.md", "Sampling is covered here.", "{{Sampling}} is covered here, a {{core idea}}."),
+]
+#: A use after the glossary (its page is known only after a pass).
+LATE_USE = ("applications.md", "so does delta", "so does [delta]{.gls term=sampling}")
+
+
+def with_glossary(book: Path, late: bool) -> None:
+    (book / "glossary.md").write_text(GLOSSARY, encoding="utf-8")
+    settings = book / "book.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("  - part-two.md", "  - glossary.md\n  - part-two.md"))
+    for chapter, text, marked in GLOSSARY_USES + ([LATE_USE] if late else []):
+        path = book / chapter
+        source = path.read_text(encoding="utf-8")
+        assert text in source
+        path.write_text(source.replace(text, marked, 1), encoding="utf-8")
+
+
+def test_a_glossary_use_after_the_glossary_takes_a_second_pass(tmp_path: Path) -> None:
+    """The glossary's pages are read back in the pass, but a use after the glossary is not
+    typeset yet: its page comes from the .aux, so the build takes two passes and lists it
+    (and the same book as the engine's plain two passes)."""
+    shutil.copytree(BOOKS / "preview", tmp_path / "preview")
+    with_glossary(tmp_path / "preview", late=True)
+    config = load_config(tmp_path / "preview" / "book.yaml")
+    result = build(config, progress=Progress(quiet=True))
+    assert [p.rule for p in result.passes] == ["xelatex", "xelatex"]
+    check_glossary_pages(result.pdf)
+    pages = pdf_pages(result.pdf)
+    late = next(i for i, p in enumerate(pages) if "so does delta" in squash(p))
+    assert [target for _, target in glossary_pages(result.pdf)[1]].count(late) == 1
+    same_book(result.pdf, plain_two_pass(workdir_tex(config), config, tmp_path / "plain"))
+
+
+def test_solution_pages_take_a_second_pass(tmp_path: Path) -> None:
+    """``solution-pages: true``: the exercise names its solution's page, further on, so the
+    cold build takes two passes; the glossary before it still reads its pages in the pass."""
+    book = tmp_path / "preview"
+    shutil.copytree(BOOKS / "preview", book)
+    with_glossary(book, late=False)
+    exercise = "\n\n::: exercise\nName the method after alpha.\n:::\n\n::: solution\nBeta.\n:::\n"
+    (book / "methods.md").write_text((book / "methods.md").read_text() + exercise)
+    settings = book / "book.yaml"
+    settings.write_text(
+        settings.read_text().replace("metadata:\n", "metadata:\n  solutions: appendix\n", 1)
+    )
+    config = load_config(settings)
+    one = build(config, progress=Progress(quiet=True))
+    assert [p.rule for p in one.passes] == ["xelatex", "contents"]  # without the switch
+    check_glossary_pages(one.pdf)
+    settings.write_text(
+        settings.read_text().replace("metadata:\n", "metadata:\n  solution-pages: true\n", 1)
+    )
+    config = load_config(settings)
+    shutil.rmtree(work_dir(config))  # cold again
+    result = build(config, progress=Progress(quiet=True))
+    assert [p.rule for p in result.passes] == ["xelatex", "xelatex"]
+    pdf = result.pdf
+    text = squash(" ".join(pdf_pages(pdf)))
+    forward = re.search(r"Exercise 2\.1 \(Solution, p\. (\d+)\)", text)
+    assert forward and "Solution 2.1 (Exercise 2.1, p. " in arabic_page(pdf, forward[1])
+    check_glossary_pages(pdf)
 
 
 def test_a_book_without_contents_in_one_pass(tmp_path: Path) -> None:
@@ -347,6 +482,27 @@ def test_the_seeded_aux_and_the_checks() -> None:
     assert "book.lof" in onepass._check(status, real, [Path("book.lof")], plan)[0]
     failed = status.replace("ok;", "two-sided;")
     assert onepass._check(failed, real, [], plan)[0] == "two-sided"
+
+
+def test_internal_links_are_seeded_with_their_anchor_alone() -> None:
+    """``\\hyperref[label]`` (pandoc's internal links) reads the label's anchor alone: the
+    label is seeded with a placeholder anchor and unknown number, page and title; the pass
+    must write the label (its anchor is what the link is pointed at)."""
+    tex = r"""\label{sec:a} \ref{sec:a} \hyperref[sec:a]{A} \hyperref[sol-1]{S} \hyperref[gone]{G}
+\phantomsection\label{sol-1}"""
+    aux, plan = onepass.seed_aux(tex, {"sec:a": "1"})
+    assert plan.labels == {"sec:a": "1"} and plan.anchors == {"sol-1"}  # "gone": not defined
+    assert (
+        "\\newlabel{sol-1}{{\\bbop@unknown}{\\bbop@unknown}{\\bbop@unknown}"
+        "{bookbuild-onepass.sol-1}{}}" in aux
+    )
+    status = "bookbuild-onepass: ok; front 1, body 3, total 4\n"
+    real = "\\relax \n\\newlabel{sec:a}{{1}{1}{A}{chapter.1}{}}\n"
+    assert onepass._check(status, real, [], plan)[0] == "label sol-1 was written without an anchor"
+    no_anchor = real + "\\newlabel{sol-1}{{1}{3}{}{}{}}\n"
+    assert "sol-1 was written without" in onepass._check(status, no_anchor, [], plan)[0]
+    real += "\\newlabel{sol-1}{{1}{3}{}{section*.4}{}}\n"
+    assert onepass._check(status, real, [], plan)[0] == ""
 
 
 def test_an_error_in_the_one_pass_names_the_chapter_line_and_leaves_no_aux(tmp_path: Path) -> None:

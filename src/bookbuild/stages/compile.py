@@ -61,7 +61,18 @@ SAFE_ENV = {"shell_escape": "f", "openout_any": "p"}
 #: Passes after which the engine stops even if the .aux still changes (as latexmk does).
 MAX_PASSES = 5
 #: Files of the job that are not read back by the next pass.
-NOT_REREAD = {".tex", ".log", ".pdf", ".xdv", ".dvi", ".fls", ".fdb_latexmk", ".synctex.gz"}
+#: (``.pages``: the page marks a pass writes and reads back itself, filters/_filterlib.py.)
+NOT_REREAD = {
+    ".tex",
+    ".log",
+    ".pdf",
+    ".xdv",
+    ".dvi",
+    ".fls",
+    ".fdb_latexmk",
+    ".synctex.gz",
+    ".pages",
+}
 #: The kernel's count of pages changes when the contents appear, but no text depends on it.
 #: Nor on the splice's chapter checkpoints (comments; stages/splice.py).
 IGNORED_AUX_LINE = re.compile(
