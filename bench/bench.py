@@ -322,12 +322,14 @@ def bench(root: Path, chapters: int, reps: int, with_bookdown: bool = True) -> N
         )
     notes.append("startup (--version): Python + CLI start, the floor of any no-op build")
     measure_apparatus(root, scratch, reps, times)
+    measure_nothing_lost(root, scratch, reps, times)
 
     header(book_yaml, chapters, pages)
     table(times)
     goals(times, big_rss)
     bookdown_goals(times, tree_mb)
     apparatus_goals(times)
+    nothing_lost_goals(times)
     for note in notes:
         print(f"  {note}")
 
@@ -383,6 +385,34 @@ def measure_apparatus(root: Path, scratch: Path, reps: int, times: dict[str, lis
             runner.clean()
             times[case].append(runner("pdf", "-q"))
         log(f"{case}: cold {min(times[case]):.2f} s")
+
+
+#: The filters of issue 14 (nothing lost): book/ pins its own list and runs none of them.
+NOTHING_LOST_FILTERS = ("html", "texmath", "links", "code")
+
+
+def measure_nothing_lost(
+    root: Path, scratch: Path, reps: int, times: dict[str, list[float]]
+) -> None:
+    """Issue 14: book/ cold with the nothing-lost filters put before its own (as a book that
+    keeps the default list runs them), against ``seed cold`` (its own list)."""
+    import yaml
+
+    case = "seed + nothing-lost"
+    folder = root / "seed-nothing-lost"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(REPO / "book", folder / "book")
+    shutil.copytree(REPO / "latex", folder / "latex")
+    config_path = folder / "book" / "book.yaml"
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    config["build"]["filters"] = [*NOTHING_LOST_FILTERS, *config["build"]["filters"]]
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    runner = Bookbuild(folder, scratch)
+    times[case] = []
+    for _ in range(reps):
+        runner.clean()
+        times[case].append(runner("pdf", "-q"))
+    log(f"{case}: cold {min(times[case]):.2f} s ({runner.stages()})")
 
 
 def _chapters(book_yaml: Path) -> list[str]:
@@ -491,6 +521,21 @@ def apparatus_goals(times: dict[str, list[float]]) -> None:
         [
             ("unused / no apparatus", unused, 1.10, "<="),
             ("used / no apparatus", used, 1.25, "<="),
+        ],
+    )
+
+
+def nothing_lost_goals(times: dict[str, list[float]]) -> None:
+    """Issue 14: the nothing-lost filters cost at most 10 % of a cold build of book/."""
+    print_goals(
+        "goal (issue 14)",
+        [
+            (
+                "nothing-lost / seed cold",
+                ratio(times, "seed + nothing-lost", "seed cold"),
+                1.10,
+                "<=",
+            )
         ],
     )
 

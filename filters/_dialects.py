@@ -12,7 +12,7 @@ from typing import Any
 
 import panflute as pf
 import yaml
-from _filterlib import add_header_include, chapter_label, text_inlines, warn
+from _filterlib import add_header_include, chapter_label, text_inlines, walk, warn
 
 SRC_MARK = "% bookbuild:src "
 LATEX_FORMATS = ("latex", "beamer")
@@ -25,6 +25,10 @@ OPTION_LINE = re.compile(r"^\s*(#\||//\||--\||%%\|)\s?(.*)$")
 INCLUDE_GRAPHICS = re.compile(r"\binclude_graphics\s*\(\s*(?:path\s*=\s*)?(['\"])([^'\"]+)\1")
 #: Inline code that knitr or Quarto would run: `r expr`, `{r} expr`, `{python} expr`.
 INLINE_CELL = re.compile(r"^(?:\{(?P<braced>[A-Za-z]\w*)\}|(?P<r>r))\s+(?P<expr>\S.*)$", re.S)
+#: knitr's output-format test around HTML-only text: `r if (knitr::is_html_output()) '…'`.
+HTML_ONLY = re.compile(
+    r"""^if\s*\(\s*(?:knitr:::?)?is_html_output\(\s*\)\s*\)\s*(['"]).*\1\s*$""", re.S
+)
 #: Cell engines and the language their code is shown in.
 LANGUAGES = {"ojs": "javascript", "mermaid": "text", "dot": "text", "Rcpp": "cpp", "rcpp": "cpp"}
 #: Figure files knitr and Quarto write, best first.
@@ -120,7 +124,7 @@ def walk_located(doc: pf.Doc, place: Place, visit: Any) -> None:
             return None
         return visit(elem)
 
-    doc.walk(action)
+    walk(doc, action)
     place.file, place.line = "", 0
 
 
@@ -265,11 +269,25 @@ def parse_option_lines(code: str) -> tuple[dict[str, Any], str, str]:
     return {str(k).replace(".", "-"): v for k, v in loaded.items()}, rest, ""
 
 
-def _truthy(value: Any, default: bool = True) -> bool:
+#: knitr's tests of the output format in an option (``include = knitr::is_html_output()``,
+#: ``echo = !knitr::is_latex_output()``, ``include = identical(knitr:::pandoc_to(), 'html')``).
+FORMAT_TEST = re.compile(
+    r"""^(?P<not>!\s*)?(?:(?:knitr:::?)?is_(?P<fmt>html|latex)_output\(\s*\)"""
+    r"""|identical\(\s*(?:knitr:::?)?pandoc_to\(\s*\)\s*,\s*(['"])(?P<to>\w+)\3\s*\))$"""
+)
+
+
+def _truthy(value: Any, default: bool = True, latex: bool = True) -> bool:
     if value is None:
         return default
     if isinstance(value, bool):
         return value
+    if isinstance(value, RCode):  # a test of the output format, answered for this one
+        found = FORMAT_TEST.match(str(value).strip())
+        if found:
+            wanted = found.group("fmt") or found.group("to")
+            answer = (wanted == "latex") == latex
+            return not answer if found.group("not") else answer
     return str(value).strip().lower() not in ("false", "no", "0", "none")
 
 
@@ -398,10 +416,12 @@ class CellRenderer:
             return CellPlan(cell, True, "", "", None)
         opts = cell.options
         label = str(opts.get("label") or "")
-        include = _truthy(opts.get("include"))
+        include = _truthy(opts.get("include"), latex=self.latex)
         echo_value = opts.get("echo")
-        show = include and (_truthy(echo_value) or str(echo_value).lower() == "fenced")
-        evaluate = _truthy(opts.get("eval"))
+        show = include and (
+            _truthy(echo_value, latex=self.latex) or str(echo_value).lower() == "fenced"
+        )
+        evaluate = _truthy(opts.get("eval"), latex=self.latex)
         kind, ident = "", ""
         caption = _caption_text(opts.get("fig-cap"))
         output = _truthy(opts.get("output")) and str(opts.get("results")).lower() != "hide"
@@ -414,7 +434,9 @@ class CellRenderer:
             found = KABLE_CAPTION.search(cell.code)
             if found:
                 kind, caption = "tbl", found.group(2)
-        if kind:
+        if include and evaluate and not kind and INCLUDE_GRAPHICS.search(cell.code):
+            kind = "img"  # knitr::include_graphics() without a caption: the image, uncaptioned
+        if kind in ("fig", "tbl"):
             ident = self.ident_for(label, kind)
         for key in ("fig-cap", "tbl-cap"):
             if isinstance(opts.get(key), RCode) and kind:
@@ -435,7 +457,7 @@ class CellRenderer:
     def render(self, plan: CellPlan, caption: list[pf.Inline]) -> list[pf.Block]:
         cell = plan.cell
         out: list[pf.Block] = []
-        if not cell.verbatim and not _truthy(cell.options.get("include")):
+        if not cell.verbatim and not _truthy(cell.options.get("include"), latex=self.latex):
             self.stats.hidden += 1
             return out
         if plan.show_code:
@@ -452,6 +474,8 @@ class CellRenderer:
             self.stats.hidden += 1
         if plan.kind == "fig":
             out.append(self.figure(plan, caption))
+        elif plan.kind == "img":
+            out.append(self.image(plan))
         elif plan.kind == "tbl":
             out.append(self.table(plan, caption))
         return out
@@ -459,14 +483,17 @@ class CellRenderer:
     def _label_text(self, plan: CellPlan) -> str:
         return str(plan.cell.options.get("label") or "") or "unlabelled cell"
 
-    def placeholder(self, plan: CellPlan, what: str) -> pf.Block:
-        """A framed box saying which cell would have drawn what here."""
+    def placeholder(self, plan: CellPlan, what: str, missing: str = "") -> pf.Block:
+        """A framed box saying which cell would have drawn what here (or, with ``missing``,
+        which image file it shows that the book lacks)."""
         self.used_placeholder = True
         engine = {"r": "R", "python": "Python", "julia": "Julia"}.get(
             plan.cell.engine, plan.cell.engine
         )
         article = "an" if engine[:1].upper() in "AEFHILMNORSX" else "a"
         note = text_inlines(f"{what} from {article} {engine} code cell, not run")
+        if missing:
+            note = text_inlines(f"{what} file {missing} is not in the book")
         if self.latex:
             return pf.Plain(
                 pf.RawInline("\\bookbuildcellplaceholder{", format="latex"),
@@ -491,12 +518,26 @@ class CellRenderer:
             content: pf.Block = pf.Plain(image)
         else:
             self.stats.placeholders += 1
-            content = self.placeholder(plan, "Figure")
+            named = INCLUDE_GRAPHICS.search(plan.cell.code)
+            content = self.placeholder(plan, "Figure", named.group(2) if named else "")
         return pf.Figure(content, caption=pf.Caption(pf.Plain(*caption)), identifier=plan.label)
+
+    def image(self, plan: CellPlan) -> pf.Block:
+        """The image ``knitr::include_graphics()`` shows without a caption (a placeholder
+        when its file is not in the book)."""
+        found = self.included_graphic(plan.cell)
+        if found:
+            self.stats.images += 1
+            alt = text_inlines(str(plan.cell.options.get("fig-alt") or ""))
+            return pf.Para(pf.Image(*alt, url=found[0].as_posix()))
+        self.stats.placeholders += 1
+        named = INCLUDE_GRAPHICS.search(plan.cell.code)
+        return self.placeholder(plan, "Image", named.group(2) if named else "")
 
     def included_graphic(self, cell: Cell) -> list[Path] | None:
         """The file of ``knitr::include_graphics("…")`` (relative to the book or to the
-        chapter's folder, inside the book), as a path relative to the book."""
+        chapter's folder, inside the book), as a path relative to the book; a file that is
+        not there is a warning at the cell (its figure is then a placeholder)."""
         found = INCLUDE_GRAPHICS.search(cell.code)
         if not found:
             return None
@@ -508,6 +549,11 @@ class CellRenderer:
             path = (folder / found.group(2)).resolve()
             if path.is_file() and path.is_relative_to(root):
                 return [path.relative_to(root)]
+        message = (
+            f"include_graphics('{found.group(2)}'): no such file in the book: "
+            "a placeholder is printed"
+        )
+        warn(self.doc, located(cell.place, message), self.prefix)
         return None
 
     def table(self, plan: CellPlan, caption: list[pf.Inline]) -> pf.Block:
@@ -546,7 +592,7 @@ def convert_cells(doc: pf.Doc, place: Place, renderer: CellRenderer, text_refs: 
     replacements: dict[int, list[pf.Block]] = {}
     for plan in plans:
         caption = first_inlines(next(read)) if plan.kind else []
-        if plan.kind and not plan.label:
+        if plan.kind in ("fig", "tbl") and not plan.label:
             what = "figure" if plan.kind == "fig" else "table"
             wanted = f"a {plan.kind}- label" if renderer.dialect == "quarto" else "a chunk label"
             message = (
@@ -559,17 +605,23 @@ def convert_cells(doc: pf.Doc, place: Place, renderer: CellRenderer, text_refs: 
     def swap(elem: pf.Element, _doc: pf.Doc) -> Any:
         return replacements.get(id(elem)) if isinstance(elem, pf.CodeBlock) else None
 
-    doc.walk(swap)
+    walk(doc, swap)
 
 
-def inline_cell(elem: pf.Code) -> pf.Code | None:
-    """`r expr` / `{python} expr` -> the expression as code in its language."""
+def inline_cell(elem: pf.Code, latex: bool = False) -> pf.Code | list[pf.Inline] | None:
+    """`r expr` / `{python} expr` -> the expression as code in its language. In LaTeX output,
+    `r if (knitr::is_html_output()) '…'` (text for the HTML book only, as bookdown's
+    templates write a References heading) is nothing, as knitr makes it for a PDF."""
     if elem.classes:
         return None
     found = INLINE_CELL.match(elem.text)
     if not found:
         return None
     engine = found.group("braced") or "r"
+    if latex and engine == "r" and HTML_ONLY.match(found.group("expr").strip()):
+        return []
+    if latex:  # plain \texttt: an expression can be long, and \texttt can break, \VERB not
+        return pf.Code(found.group("expr").strip())
     return pf.Code(found.group("expr").strip(), classes=[LANGUAGES.get(engine, engine)])
 
 
@@ -619,7 +671,7 @@ class Theorems:
             if isinstance(block, pf.Header):
                 visit(block, doc)
             else:
-                block.walk(visit)
+                walk(block, visit)
 
     def render(
         self, kind: str, ident: str, name: list[pf.Inline], body: list[pf.Block]
@@ -735,7 +787,7 @@ def heading_numbers(doc: pf.Doc) -> dict[str, str]:
         if elem.identifier:
             out[elem.identifier] = ".".join([first, *map(str, counters[1:level])])
 
-    doc.walk(visit)
+    walk(doc, visit)
     return out
 
 

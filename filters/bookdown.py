@@ -20,9 +20,17 @@
 - Custom blocks ```` ```{block2, type="rmdnote"} ```` and ``::: rmdtip`` (rmdnote, rmdtip,
   rmdwarning, rmdimportant, rmdcaution) become the callouts filter's ``::: note`` …; other
   ``type``s a Div of that class; ```` ```{asis} ```` its Markdown.
+- The reference list: in a PDF bookdown always prints it as a chapter of its own at the end;
+  a book that cites and whose last chapter is not an empty heading waiting for it (bookdown's
+  template writes `` `r if (knitr::is_html_output()) '# References {-}'` ``, nothing in a
+  PDF) gets an unnumbered "References" chapter there.
+- ``\\frontmatter``, ``\\mainmatter`` and ``\\backmatter`` (LaTeX's book class, which bookdown
+  books often write in raw LaTeX) are kept, and defined as doing nothing when the class has
+  no such commands (bookbuild's report class), rather than failing the build.
 - Code cells (```` ```{r label, echo=FALSE, fig.cap="…"} ````): shown, not run; their
   figures are captioned placeholders (see ``_dialects.py``). Inline `` `r expr` `` shows the
-  expression as code.
+  expression as code; `` `r if (knitr::is_html_output()) '…'` `` is left out of a PDF, as
+  knitr leaves it.
 """
 
 import re
@@ -47,12 +55,15 @@ from _dialects import (
     walk_located,
     warn_at,
 )
+from _filterlib import add_header_include, run_filter, walk
 
 STDERR_PREFIX = "bookdown: "
 REF = re.compile(r"@ref\(([^()\s]+)\)")
 TEXT_REF = re.compile(r"\(ref:([^()\s]+)\)")
 CAPTION_LABEL = re.compile(r"^\(#((?:fig|tab):[^()\s]+)\)$")
 EQ_LABEL = re.compile(r"\(\\#(eq:[^()\s]+)\)")
+#: The book class's matter commands, which the report class lacks.
+BOOK_MATTER = re.compile(r"\\(?:front|main|back)matter\b")
 SINGLE_EQUATION = re.compile(r"^\s*\\begin\{equation\}(.*)\\end\{equation\}\s*$", re.S)
 #: bookdown's label prefix of each theorem-like kind.
 PREFIXES = {kind: prefix for kind, (prefix, _, _) in THEOREMS.items()}
@@ -80,6 +91,8 @@ class State:
         self.crossref_labels: set[str] = set()  # fig:/tbl:/eq: labels crossref numbers
         self.raw_labels: set[str] = set()  # eq: labels inside raw LaTeX (align …)
         self.exercises: set[str] = set()
+        self.book_matter = False  # \frontmatter … written in raw LaTeX
+        self.cites = False  # the book cites (a reference list will follow)
 
 
 # ---------------------------------------------------------------------------- first pass
@@ -114,7 +127,7 @@ def _block_chunks(doc: pf.Doc, state: State) -> None:
         swap[id(elem)] = pf.Div(*body, identifier=str(options.get("label") or ""),
                                 classes=[kind], attributes=attributes)  # fmt: skip
 
-    doc.walk(lambda e, d: swap.get(id(e)) if isinstance(e, pf.CodeBlock) else None)
+    walk(doc, lambda e, d: swap.get(id(e)) if isinstance(e, pf.CodeBlock) else None)
 
 
 def _theorem_kind(div: pf.Div) -> str | None:
@@ -143,7 +156,7 @@ def _collect(doc: pf.Doc, state: State) -> None:
                 return []
         return None
 
-    doc.walk(visit)
+    walk(doc, visit)
     state.theorems.collect(doc, _theorem_kind)
     for ident, kind in list(state.theorems.kinds.items()):  # bookdown refers to thm:pyth
         del state.theorems.kinds[ident]
@@ -160,6 +173,8 @@ def prepare(doc: pf.Doc) -> None:
         state.numbers = heading_numbers(doc)
 
     def labels(elem: pf.Element, _doc: pf.Doc) -> None:  # what crossref will number
+        if isinstance(elem, pf.Cite):
+            state.cites = True
         ident = getattr(elem, "identifier", "")
         if ident.startswith(("fig:", "tbl:")):
             state.crossref_labels.add(ident)
@@ -174,7 +189,7 @@ def prepare(doc: pf.Doc) -> None:
             )
             (state.crossref_labels if single else state.raw_labels).update(found_all)
 
-    doc.walk(labels)
+    walk(doc, labels)
 
 
 # ---------------------------------------------------------------------------- references
@@ -272,6 +287,8 @@ def _math(elem: pf.Math, state: State) -> Any:
 
 
 def _raw(elem: pf.RawInline | pf.RawBlock, state: State) -> Any:
+    if elem.format in ("tex", "latex") and BOOK_MATTER.search(elem.text):
+        state.book_matter = True
     if elem.format not in ("tex", "latex") or "(\\#eq:" not in elem.text:
         return None
     labels = EQ_LABEL.findall(elem.text)
@@ -342,7 +359,7 @@ def action(elem: pf.Element, doc: pf.Doc) -> Any:
     if isinstance(elem, pf.RawInline | pf.RawBlock):
         return _raw(elem, state)
     if isinstance(elem, pf.Code):
-        return inline_cell(elem)
+        return inline_cell(elem, state.latex)
     if isinstance(elem, pf.Figure | pf.Table):
         _captioned(elem)
         return None
@@ -353,14 +370,36 @@ def action(elem: pf.Element, doc: pf.Doc) -> Any:
     return None
 
 
+def _wants_references_chapter(doc: pf.Doc) -> bool:
+    """A bibliography, no ``::: {#refs}`` of the author's, and a last block that is not an
+    (empty) heading for the list that citeproc puts at the end."""
+    if not (doc.get_metadata("bibliography") or doc.get_metadata("references")):
+        return False
+    found = []
+    doc.walk(lambda e, d: found.append(e) if getattr(e, "identifier", "") == "refs" else None)
+    if found:
+        return False
+    last = next((b for b in reversed(doc.content) if not isinstance(b, pf.RawBlock)), None)
+    return not isinstance(last, pf.Header)
+
+
 def finalize(doc: pf.Doc) -> None:
     state: State = doc.bookdown
     del doc.bookdown
+    if state.latex and state.cites and _wants_references_chapter(doc):
+        doc.content.append(pf.Header(pf.Str("References"), level=1, identifier="references",
+                                     classes=["unnumbered"]))  # fmt: skip
+    if state.book_matter and state.latex:
+        add_header_include(
+            doc,
+            "\\providecommand{\\frontmatter}{}\\providecommand{\\mainmatter}{}"
+            "\\providecommand{\\backmatter}{}",
+        )
     finish(doc, state.theorems, state.cells, STDERR_PREFIX)
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ Input, any of::
     :::
 
 A callout's title is its ``title`` attribute, else a first ``Div.callout-title`` (the quarto
-filter puts a Quarto callout's heading there), else the kind's name ("Warning"; metadata
+filter puts a Quarto callout's heading there; the ``title`` Div pandoc's GFM reader gives an
+alert is dropped), else the kind's name ("Warning"; metadata
 ``callout-warning-title`` or Quarto's ``language: callout-warning-title`` renames it). A
 custom title keeps the kind in front ("Warning: Mind the units") unless it already starts with
 it, so the kind reads without colour.
@@ -25,7 +26,7 @@ import re
 from typing import Any
 
 import panflute as pf
-from _filterlib import add_header_include, switch_value, text_inlines, warn
+from _filterlib import add_header_include, run_filter, switch_value, text_inlines, warn
 
 SWITCH = "callouts"
 #: A callout depends only on its own chapter.
@@ -102,7 +103,9 @@ def _from_div(elem: pf.Div, doc: pf.Doc) -> list[pf.Block] | None:
         return None
     body = list(elem.content)
     custom: list[pf.Inline] = []
-    if body and isinstance(body[0], pf.Div) and "callout-title" in body[0].classes:
+    if body and isinstance(body[0], pf.Div) and body[0].classes == ["title"]:
+        body.pop(0)  # pandoc's own title of a GitHub alert read as GFM: the kind's name
+    elif body and isinstance(body[0], pf.Div) and "callout-title" in body[0].classes:
         first = body.pop(0)
         custom = [x for b in first.content if isinstance(b, pf.Plain | pf.Para) for x in b.content]
     elif elem.attributes.get("title", "").strip():
@@ -138,6 +141,13 @@ def _from_alert(elem: pf.BlockQuote, doc: pf.Doc) -> list[pf.Block] | None:
     return callout(doc, kind, title, body)
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.RawBlock, pf.Div, pf.BlockQuote)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a Div
+#: of a callout kind or a block quote (an alert).
+NEEDS = frozenset({"BlockQuote", *(f".{kind}" for kind in KINDS)})
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> Any:
     state = doc.callouts
     if not state["on"]:
@@ -163,7 +173,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

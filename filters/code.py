@@ -11,14 +11,19 @@ long lines wrapped.
   block.
 - rustdoc hidden lines: in Rust blocks, lines whose first non-blank characters are ``# `` or
   that are exactly ``#`` are removed; ``##`` prints as ``#``; ``#[attr]`` and ``#!`` stay.
-  mdBook's ``hidelines=PREFIX`` does the same for any language.
-- ``{{#include …}}``-style mdBook directives still in the text (bookbuild expands the ones it
-  knows before pandoc reads) are warned about, naming the chapter file and line.
+  mdBook's ``hidelines=PREFIX`` does the same for any language, and so does metadata
+  ``code-hidelines: {python: "~"}`` for every block in that language (an mdBook book's
+  ``[output.html.code.hidelines]``).
+- ``{{#include …}}``-style mdBook directives still in the text are warned about, naming the
+  chapter file and line. Inside bookbuild (``bookbuild-book-dir`` set), the kinds it expands
+  before pandoc reads (:data:`EXPANDED`) are left alone: one still there was written escaped
+  (``\\{{#include x}}``) to print as it is.
 - LaTeX: highlighting macros from the ``highlight-style`` metadata (default ``bookbuild-grey``,
   a style for grey-scale print defined here; or any pandoc style name, e.g. ``monochrome``,
   ``kate``; or a pandoc ``.theme`` JSON file, as a path from the working directory); code
   (highlighted or not) is set with fvextra so long lines wrap, with a hook arrow, instead of
-  running off the page, beside a thin grey rule.
+  running off the page, beside a thin grey rule. Inline code may break after an underscore
+  (``this_is_a_long_name``, ``use_readme_rmd()``), as it cannot anywhere else.
 """
 
 from __future__ import annotations
@@ -31,14 +36,18 @@ from typing import Any
 from urllib.parse import unquote
 
 import panflute as pf
-from _filterlib import add_header_include, chapter_label, source_place, warn
+from _filterlib import add_header_include, chapter_label, run_filter, source_place, warn
 
 #: Every result depends on one code block and the metadata: chapters can be rebuilt alone.
 INCREMENTAL = True
 
 SETTING = "highlight-style"
+#: Metadata: a hidden-line prefix per language (mdBook's ``[output.html.code.hidelines]``).
+HIDELINES = "code-hidelines"
 DEFAULT_STYLE = "bookbuild-grey"
 LEFTOVER = re.compile(r"\{\{\s*#\w+(?:[^}]*\}\})?")
+#: The directives bookbuild's reader expands (bookbuild.includes); what remains was escaped.
+EXPANDED = ("include", "rustdoc_include", "playground", "title")
 
 #: Languages under the names authors write, as pandoc's highlighter knows them.
 ALIASES = {
@@ -139,7 +148,10 @@ class State:
     place: tuple[str, int] | None = None  # the current top-level block's source line
     titles: int = 0
     seen_code: bool = False
+    seen_inline_underscore: bool = False  # inline code with an underscore: it may break there
     notes: list[str] = field(default_factory=list)
+    expanded: bool = False  # includes were expanded before the read (inside bookbuild)
+    hidelines: dict[str, str] = field(default_factory=dict)  # language -> hidden-line prefix
 
 
 def prepare(doc: pf.Doc) -> None:
@@ -147,6 +159,13 @@ def prepare(doc: pf.Doc) -> None:
     if not isinstance(style, str) or not style.strip():
         raise CodeError(f"metadata '{SETTING}' must be a style name or a .theme file")
     doc.code_state = State(style=style.strip())
+    doc.code_state.expanded = doc.get_metadata("bookbuild-book-dir", None) is not None
+    hidelines = doc.get_metadata(HIDELINES, {})
+    if not isinstance(hidelines, dict) or not all(
+        isinstance(v, str) and v for v in hidelines.values()
+    ):
+        raise CodeError(f"metadata '{HIDELINES}' must map languages to line prefixes")
+    doc.code_state.hidelines = {ALIASES.get(k.lower(), k.lower()): v for k, v in hidelines.items()}
 
 
 def _here(state: State, offset: int = 0) -> str:
@@ -217,27 +236,45 @@ def _title_block(title: str, doc: pf.Doc) -> pf.Block:
     return pf.Div(pf.Para(pf.Code(title)), classes=["code-title"])
 
 
+def _leftover(text: str, state: State) -> str | None:
+    """The first directive in ``text`` nothing expanded (escaped ones are meant as text)."""
+    for found in LEFTOVER.finditer(text):
+        kind = re.match(r"\{\{\s*#(\w+)", found.group(0))
+        if not (state.expanded and kind and kind.group(1) in EXPANDED):
+            return found.group(0)
+    return None
+
+
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.RawBlock, pf.Str, pf.Code, pf.CodeBlock)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: code block or ``{{`` (a leftover mdBook directive).
+NEEDS = frozenset({"CodeBlock", "text:{{"})
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
     state: State = doc.code_state
     if isinstance(elem, pf.RawBlock):
         _track(elem, state)
         return None
-    if isinstance(elem, pf.Str | pf.Code) and "{{#" in elem.text and LEFTOVER.search(elem.text):
-        found = LEFTOVER.search(elem.text)
-        assert found is not None
-        warn(doc, f"{_here(state)}mdBook directive '{found.group(0)}' left as text")
+    if isinstance(elem, pf.Str | pf.Code) and "{{#" in elem.text:
+        found = _leftover(elem.text, state)
+        if found:
+            warn(doc, f"{_here(state)}mdBook directive '{found}' left as text")
         return None
+    if isinstance(elem, pf.Code) and "_" in elem.text and not elem.classes:
+        state.seen_inline_underscore = True
     if not isinstance(elem, pf.CodeBlock):
         return None
     state.seen_code = True
     language, flags, attributes = parse_info(elem)
-    prefix = attributes.pop("hidelines", None)
+    prefix = attributes.pop("hidelines", None) or state.hidelines.get(language or "")
     if language == "rust" or prefix:
         elem.text = hide_lines(elem.text, prefix or None)
     for number, line in enumerate(elem.text.split("\n"), start=1):
-        found = LEFTOVER.search(line)
+        found = _leftover(line, state) if "{{" in line else None
         if found:
-            warn(doc, f"{_here(state, number)}mdBook directive '{found.group(0)}' left in code")
+            warn(doc, f"{_here(state, number)}mdBook directive '{found}' left in code")
     title = next((attributes.pop(k) for k in TITLE_KEYS if k in attributes), None)
     elem.classes = [language] if language else []
     elem.attributes = {k: v for k, v in attributes.items() if k not in ("edition",)}
@@ -318,15 +355,24 @@ def preamble(style: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: Inline code (pandoc's \texttt) may break after an underscore: a long identifier would
+#: otherwise run into the margin, as \texttt has no other place to break.
+INLINE_BREAKS = r"""% bookbuild code: inline code may break after an underscore
+\newcommand{\bookbuildcodeunderscore}{\textunderscore\allowbreak{}}
+\DeclareTextFontCommand{\texttt}{\ttfamily\let\_\bookbuildcodeunderscore}"""
+
+
 def finalize(doc: pf.Doc) -> None:
     state: State = doc.code_state
     if doc.format in ("latex", "beamer") and state.seen_code:  # no code, no packages
         add_header_include(doc, preamble(load_style(state.style, doc)))
+    if doc.format in ("latex", "beamer") and state.seen_inline_underscore:
+        add_header_include(doc, INLINE_BREAKS)
     del doc.code_state
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import panflute as pf
-from _filterlib import add_header_includes, chapter_label, inside, roman, warn
+from _filterlib import add_header_includes, chapter_label, inside, roman, run_filter, walk, warn
 
 #: Label prefixes and the object kind they name.
 KINDS = ("sec", "fig", "tbl", "eq")
@@ -456,7 +456,7 @@ def _collect_table(elem: pf.Table, doc: pf.Doc, state: State) -> None:
 
 def _collect_equations(elem: pf.Para | pf.Plain, doc: pf.Doc, state: State) -> None:
     """Number the labelled display equations of a paragraph (both syntaxes)."""
-    items = list(elem.content)
+    items = list(elem.content.list)  # (the walk has just given them their parent)
     out: list[pf.Inline] = []
     changed = False
     i = 0
@@ -491,6 +491,10 @@ def _collect_equations(elem: pf.Para | pf.Plain, doc: pf.Doc, state: State) -> N
 def _define_equation(span: pf.Span, doc: pf.Doc, state: State) -> None:
     number, seq = _count(state, "eq")
     _define(doc, state, _new_label(state, "eq", span.identifier, number, seq))
+
+
+#: The elements :func:`_collect` reads (the first pass calls it on these alone).
+COLLECTS = (pf.RawBlock, pf.Header, pf.Figure, pf.Table, pf.Para, pf.Plain, pf.Image)
 
 
 def _collect(elem: pf.Element, doc: pf.Doc) -> None:
@@ -773,7 +777,7 @@ def prepare(doc: pf.Doc) -> None:
     if context:
         state.counters = _counters_from_json(context["counters"])
     for block in list(doc.content):
-        block.walk(_collect, doc)
+        walk(block, _collect, doc, COLLECTS)
     state.where = ""
     doc.crossref_export = {
         "labels": {ident: _label_json(label) for ident, label in state.labels.items()},
@@ -787,6 +791,13 @@ def prepare(doc: pf.Doc) -> None:
         kind = ident.split(":", 1)[0]
         if ident not in state.labels:
             state.labels[ident] = Label(kind, ident, "??", -1, -1, "")
+
+
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.RawBlock, pf.Cite, pf.Span, pf.Figure, pf.Table)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: citation, span, figure or table.
+NEEDS = frozenset({"Cite", "Span", "Figure", "Table"})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> Any:
@@ -816,7 +827,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ Switch: metadata ``definition_lists`` (default true).
 from __future__ import annotations
 
 import panflute as pf
-from _filterlib import add_header_include, switch_value
+from _filterlib import add_header_include, run_filter, switch_value
 
 SWITCH = "definition_lists"
 #: A list's rendering depends on the list alone (bookbuild may rebuild a chapter alone).
@@ -42,6 +42,13 @@ def prepare(doc: pf.Doc) -> None:
     doc.deflists_latex_used = False
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.BulletList, pf.DefinitionList)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: bullet or definition list.
+NEEDS = frozenset({"BulletList", "DefinitionList"})
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | None:
     """Bold-term bullet lists -> definition lists; in LaTeX, definition lists -> the book style."""
     if not doc.deflists_enabled:
@@ -67,7 +74,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 def split_term(item: pf.ListItem) -> tuple[list[pf.Inline], list[pf.Inline]] | None:

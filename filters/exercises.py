@@ -26,8 +26,13 @@ Settings (metadata):
 - ``solutions``: ``inline`` (after each exercise, the default), ``chapter-end`` (a
   "Solutions" section at the end of each chapter), ``appendix`` (a "Solutions" appendix at the
   back, before a closing references chapter) or ``none`` (a student edition: no solutions).
-  Away from their exercise, the exercise links to its solution and the solution back to its
-  exercise, each with the page number in LaTeX.
+  Away from their exercise, the exercise links to its solution ("Solution 5.3") and the
+  solution back to its exercise ("Exercise 5.3"); in the appendix, with the exercise's page in
+  LaTeX ("Exercise 5.3, p. 41"), known in the same LaTeX pass (``_filterlib.PAGE_MARKS``: the
+  appendix starts on a new page, after every exercise).
+- ``solution-pages: true``: the exercise also names its solution's page ("Solution, p. 97"),
+  and a chapter-end solution its exercise's. A page further on is known only after a LaTeX
+  pass, so this costs a cold build a second pass.
 - ``exercises: {levels: [E, M]}``: print only exercises of these levels (E easy, M medium,
   H hard; exercises without a level always print). The others keep their numbers, so
   "Exercise 5.3" is the same exercise in every edition.
@@ -48,7 +53,7 @@ import re
 from dataclasses import dataclass, field
 
 import panflute as pf
-from _filterlib import add_header_include, chapter_label, warn
+from _filterlib import PAGE_MARKS, add_header_include, add_header_include_once, chapter_label, warn
 
 MODES = ("inline", "chapter-end", "appendix", "none")
 LEVELS = {"E": "easy", "M": "medium", "H": "hard"}
@@ -78,6 +83,7 @@ class State:
     levels: set[str] | None
     words: dict[str, str]
     latex: bool
+    pages: bool = False  # solution-pages: page numbers both ways (a second LaTeX pass)
     chapter: int = 0
     appendix: bool = False
     in_chapter: int = 0  # exercises so far in this chapter
@@ -115,7 +121,12 @@ def prepare(doc: pf.Doc) -> None:
         "hint": str(settings.get("hint", "Hint")),
         "solutions-title": str(settings.get("solutions-title", "Solutions")),
     }
-    doc.exercises = state = State(mode, chosen, words, doc.format in LATEX_FORMATS)
+    pages = str(doc.get_metadata("solution-pages", False)).strip().lower()
+    if pages not in ("true", "yes", "on", "false", "no", "off"):
+        raise ExerciseError(f"metadata 'solution-pages' must be true or false, not '{pages}'")
+    doc.exercises = state = State(
+        mode, chosen, words, doc.format in LATEX_FORMATS, pages in ("true", "yes", "on")
+    )
     context = getattr(doc, "bookbuild_crossref_context", None)
     if context:  # a chapter rebuilt alone: the counters at its start
         counters = context["counters"]
@@ -138,6 +149,8 @@ def finalize(doc: pf.Doc) -> None:
         _insert_appendix(doc, state)
         if state.latex:
             add_header_include(doc, APPENDIX_MARK)
+            if not state.pages:
+                add_header_include_once(doc, PAGE_MARKS)
     del doc.exercises
 
 
@@ -232,26 +245,35 @@ def _ident(prefix: str, number: str) -> str:
     return f"{prefix}-" + number.replace(".", "-")
 
 
-def _page_ref(state: State, ident: str) -> list[pf.Inline]:
+def _page_ref(state: State, ident: str, marked: bool = False) -> list[pf.Inline]:
+    """The ", p. N" of a LaTeX page reference: from a page mark (``marked``, known in the
+    same pass) or a ``\\pageref*`` (known after a pass)."""
     if not state.latex:
         return []
+    page = (
+        f"\\bookbuildgetpage{{{ident}}}\\bookbuildthepage" if marked else f"\\pageref*{{{ident}}}"
+    )
     return [
         pf.Str(","),
         pf.Space(),
         pf.Str("p."),
         pf.Str("\u00a0"),
-        pf.RawInline(f"\\pageref*{{{ident}}}", format="latex"),
+        pf.RawInline(page, format="latex"),
     ]
 
 
-def _numbered(state: State, inline: pf.Inline, ident: str, number: str) -> list[pf.Inline]:
+def _numbered(
+    state: State, inline: pf.Inline, ident: str, number: str, mark: bool = False
+) -> list[pf.Inline]:
     """``inline`` as the target ``ident``; in LaTeX ``\\ref{ident}`` prints ``number`` (the
-    label's text is set in a group, so labels after it are not affected)."""
+    label's text is set in a group, so labels after it are not affected); with ``mark``, its
+    page is noted for a page reference later in the same pass."""
     target = pf.Span(inline, identifier=ident)
     if not state.latex:
         return [target]
     text = f"{{\\expandafter\\def\\csname @currentlabel\\endcsname{{{number}}}"
-    return [pf.RawInline(text, format="latex"), target, pf.RawInline("}", format="latex")]
+    end = f"\\bookbuildpagemark{{{ident}}}}}" if mark else "}"
+    return [pf.RawInline(text, format="latex"), target, pf.RawInline(end, format="latex")]
 
 
 def _with_heading(heading: list[pf.Inline], content: list[pf.Block]) -> list[pf.Block]:
@@ -281,15 +303,21 @@ def _exercise(
     sol_id = _ident("sol", number)
     words = state.words
     away = solution is not None and state.mode in ("chapter-end", "appendix")
-    heading = _numbered(state, pf.Strong(pf.Str(f"{words['title']}\u00a0{number}")), ex_id, number)
+    # the solution names this exercise's page, known in the pass when it is in the appendix
+    marked = away and state.mode == "appendix" and not state.pages
+    title = pf.Strong(pf.Str(f"{words['title']}\u00a0{number}"))
+    heading = _numbered(state, title, ex_id, number, mark=marked)
     if level in LEVELS:
         heading += [pf.Space(), pf.Str(f"[{level}]")]
     if away:
         heading += [
             pf.Space(),
             pf.Str("("),
-            pf.Link(pf.Str(f"{words['solution']}"), url=f"#{sol_id}"),
-            *_page_ref(state, sol_id),
+            *(
+                [pf.Link(pf.Str(words["solution"]), url=f"#{sol_id}"), *_page_ref(state, sol_id)]
+                if state.pages  # a page further on: a second LaTeX pass
+                else [pf.Link(pf.Str(f"{words['solution']}\u00a0{number}"), url=f"#{sol_id}")]
+            ),
             pf.Str(")"),
         ]
     out: list[pf.Block] = []
@@ -311,7 +339,7 @@ def _exercise(
             pf.Space(),
             pf.Str("("),
             pf.Link(pf.Str(f"{words['title']}\u00a0{number}"), url=f"#{ex_id}"),
-            *_page_ref(state, ex_id),
+            *(_page_ref(state, ex_id, marked=marked) if marked or state.pages else []),
             pf.Str(")"),
         ]
         kept = Solution(number, sol_id, ex_id, _with_heading(back, list(solution.content)))

@@ -16,7 +16,7 @@ Switch: metadata ``footnotes``: true (default, page footnotes), ``endnotes``, or
 from __future__ import annotations
 
 import panflute as pf
-from _filterlib import add_header_include, chapter_label
+from _filterlib import add_header_include, chapter_label, run_filter
 
 SWITCH = "footnotes"
 #: Notes depend on their chapter alone; with endnotes, bookbuild's checks see the book-wide
@@ -67,6 +67,13 @@ def prepare(doc: pf.Doc) -> None:
         doc.content.insert(0, affiliation_list(affiliations))
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.Superscript, pf.Str)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: note.
+NEEDS = frozenset({"Note"})
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
     """Drop stray superscript carets around inline notes."""
     if doc.footnotes_mode is None:
@@ -89,7 +96,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 def footnotes_mode(doc: pf.Doc) -> str | None:

@@ -18,9 +18,12 @@ Uses: ``[gradient descent]{.gls}``; ``[models]{.gls term="model"}`` when the tex
 from the term; or the shorthand ``{{gradient descent}}`` (metadata
 ``glossary-shorthand: false`` turns it off). Terms match without regard to case.
 
-LaTeX: each use links to its definition and leaves a label; the glossary lists the pages of
-the uses (each page once, each a link), read back from the .aux, so the usual second pass is
-enough. Other formats get the links alone. A term not defined is an error at its line with a
+LaTeX: each use links to its definition and leaves a label and a page mark; the glossary
+lists the pages of the uses (each page once, each a link), read back in the same LaTeX pass
+(``_filterlib.PAGE_MARKS``: the glossary comes after a page break, so every page with a use
+before it has been shipped out). A use after the glossary (or on its first page) is read
+from the .aux of the pass before instead, so it costs a second pass, never a wrong page.
+Other formats get the links alone. A term not defined is an error at its line with a
 did-you-mean (in a ``--chapter`` preview, whose glossary may be in another chapter, it stays
 plain text).
 
@@ -37,7 +40,15 @@ import re
 from dataclasses import dataclass, field
 
 import panflute as pf
-from _filterlib import add_header_include, chapter_label, switch_value, warn
+from _filterlib import (
+    PAGE_MARKS,
+    add_header_include,
+    add_header_include_once,
+    chapter_label,
+    run_filter,
+    switch_value,
+    warn,
+)
 
 LATEX_FORMATS = ("latex", "beamer")
 #: Chapters without uses rebuild alone (see the module docstring).
@@ -46,19 +57,20 @@ USES_MARK = "% bookbuild glossary: terms used"
 ALONE_MARK = "% bookbuild glossary: uses written without the glossary (not a full build)"
 SHORTHAND = re.compile(r"\{\{([^{}]+)\}\}")
 
-#: Page list of a term's uses, each page once (uses come in page order), each a link.
+#: Page list of a term's uses, each page once (uses come in page order), each a link to the
+#: first use on it. The pages come from ``_filterlib.PAGE_MARKS`` (read back in the pass).
 PREAMBLE = r"""% bookbuild glossary: the pages a term is used on
-\usepackage{refcount}
 \makeatletter
 \newcommand*{\bookbuildglspages}[1]{%
   \def\bookbuild@glslast{}\def\bookbuild@glssep{}%
   \@for\bookbuild@glsl:=#1\do{%
-    \edef\bookbuild@glsp{\getpagerefnumber{\bookbuild@glsl}}%
-    \ifx\bookbuild@glsp\bookbuild@glslast\else
+    \bookbuildgetpage{\bookbuild@glsl}%
+    \ifx\bookbuildthepage\bookbuild@glslast\else
       \bookbuild@glssep
-      \edef\bookbuild@glsdo{\noexpand\hyperref[\bookbuild@glsl]{\bookbuild@glsp}}%
-      \bookbuild@glsdo\def\bookbuild@glssep{, }%
-      \let\bookbuild@glslast\bookbuild@glsp
+      \ifx\bookbuildtheanchor\@empty\bookbuildthepage
+      \else\hyperlink{\bookbuildtheanchor}{\bookbuildthepage}\fi % (?? on a first pass)
+      \def\bookbuild@glssep{, }%
+      \let\bookbuild@glslast\bookbuildthepage
     \fi}}
 \makeatother"""
 
@@ -163,7 +175,8 @@ def _use(text: list[pf.Inline], name: str, doc: pf.Doc) -> list[pf.Inline]:
     link = pf.Link(*text, url=f"#{term.ident}")
     if not state.latex:
         return [link]
-    return [pf.RawInline(f"\\phantomsection\\label{{{label}}}", format="latex"), link]
+    mark = f"\\phantomsection\\label{{{label}}}\\bookbuildpagemark{{{label}}}"
+    return [pf.RawInline(mark, format="latex"), link]
 
 
 def _shorthand(content: list[pf.Inline], doc: pf.Doc) -> list[pf.Inline] | None:
@@ -206,6 +219,13 @@ def _words(name: str) -> list[str]:
     return words
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.Span, pf.Para, pf.Plain)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: ``.gls`` span or ``{{`` (a shorthand use).
+NEEDS = frozenset({".gls", "text:{{"})
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
     """Uses -> links (with a label per use in LaTeX)."""
     if isinstance(elem, pf.Span) and "gls" in elem.classes:
@@ -216,7 +236,8 @@ def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | Non
         and isinstance(elem, (pf.Para, pf.Plain))
         and not isinstance(elem.parent, pf.DefinitionItem)
     ):
-        replaced = _shorthand(list(elem.content), doc)
+        # (the walk has just given the items their parent: read the plain list)
+        replaced = _shorthand(list(elem.content.list), doc)
         if replaced is not None:
             elem.content = replaced
     return None
@@ -282,6 +303,7 @@ def finalize(doc: pf.Doc) -> None:
         )
         doc.content = content + [heading, *blocks]
     if blocks and state.latex:
+        add_header_include_once(doc, PAGE_MARKS)
         add_header_include(doc, PREAMBLE)
     if state.latex and (blocks or state.undefined_uses):
         add_header_include(doc, USES_MARK)
@@ -291,7 +313,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any
 
 # Run as ``pandoc --filter filters/html.py``, this file's folder comes first on sys.path and
 # this module would shadow the standard library's ``html`` package: look there last.
@@ -39,7 +38,15 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.a
 from html.parser import HTMLParser  # noqa: E402
 
 import panflute as pf  # noqa: E402
-from _filterlib import chapter_label, source_place, switch_value, warn  # noqa: E402
+from _filterlib import (  # noqa: E402
+    chapter_label,
+    column_widths,
+    may_hold,
+    source_place,
+    switch_value,
+    walk,
+    warn,
+)
 
 SWITCH = "html"
 #: Each chapter's HTML is converted on its own.
@@ -341,6 +348,16 @@ class Converter:
             return [self.image(node)] if node.attrs.get("src") else []
         if tag == "br":
             return [pf.LineBreak()]
+        if (
+            (tag in INLINE_STYLES or tag == "span")
+            and node.attrs.get("class")
+            and not node.children
+        ):
+            # an icon font's glyph (<i class="fa fa-eye"></i>): styled by CSS, no text to print
+            self.warn(
+                node, f'HTML <{tag} class="{node.attrs["class"]}"> is empty (an icon?); left out'
+            )
+            return []
         if tag in INLINE_STYLES:
             return [INLINE_STYLES[tag](*self.inlines(node.children))]
         if tag in CODE_TAGS:
@@ -533,26 +550,6 @@ class Converter:
         )
 
 
-#: Above this many characters in its widest row, a table's columns wrap their text.
-WRAP_FROM = 72
-
-
-def column_widths(rows: list[pf.TableRow], width: int) -> list[tuple[str, Any]]:
-    """Natural widths for a narrow table; for a wide one, shares of the line proportional
-    to each column's longest text (so cells wrap instead of running off the page)."""
-    longest = [1] * width
-    for row in rows:
-        column = 0
-        for cell in row.content:
-            if cell.colspan == 1 and column < width:
-                longest[column] = max(longest[column], len(pf.stringify(cell)))
-            column += cell.colspan
-    if sum(longest) <= WRAP_FROM:
-        return [("AlignDefault", "ColWidthDefault")] * width
-    weights = [min(max(n, 10), 60) for n in longest]  # no column too narrow or too greedy
-    return [("AlignDefault", round(w / sum(weights), 4)) for w in weights]
-
-
 def _int(value: str | None) -> int:
     return int(value) if value and value.strip().isdigit() and int(value) > 0 else 1
 
@@ -626,9 +623,14 @@ def action(elem: pf.Element, doc: pf.Doc) -> None:
     return None
 
 
+#: Skip rule: nothing to convert without raw HTML other than bookbuild's markers
+#: (``_filterlib.census`` tokens).
+NEEDS = frozenset({"raw:html"})
+
+
 def finalize(doc: pf.Doc) -> None:
     """The conversion itself: block by block in document order, tracking chapter and line."""
-    if doc.html_on:
+    if doc.html_on and may_hold(doc, NEEDS):
         conv = Converter(doc, "", None)
         out: list[pf.Block] = []
         nested = False
@@ -663,15 +665,15 @@ def _html_inside(block: pf.Element) -> tuple[list[pf.Element], bool]:
         if isinstance(elem, pf.RawBlock) and elem is not block and elem.format == "html":
             nested[0] = True
         content = getattr(elem, "content", None)
-        if (
+        if (  # (the walk has just given the items their parent: read the plain list)
             isinstance(content, pf.ListContainer)
-            and len(content)
-            and isinstance(content[0], pf.Inline)
-            and _has_html(list(content))
+            and content.list
+            and isinstance(content.list[0], pf.Inline)
+            and _has_html(content.list)
         ):
             found.append(elem)
 
-    block.walk(visit)
+    walk(block, visit)
     return found, nested[0]
 
 
@@ -701,7 +703,7 @@ def _nested_blocks(doc: pf.Doc, conv: Converter) -> None:
             if new is not None:
                 elem.content = new
 
-    doc.walk(visit)
+    walk(doc, visit, doc)
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:

@@ -22,7 +22,7 @@ Switch: metadata ``index`` (default true; false drops every mark and prints no i
 from __future__ import annotations
 
 import panflute as pf
-from _filterlib import chapter_label, switch_value, warn
+from _filterlib import chapter_label, run_filter, switch_value, warn
 
 SWITCH = "index"
 #: An entry depends only on its span: a chapter can be rebuilt alone.
@@ -71,6 +71,13 @@ def prepare(doc: pf.Doc) -> None:
     doc.index_chapter = None
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.RawBlock, pf.Span)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without an
+#: ``.index`` span.
+NEEDS = frozenset({".index"})
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
     """An ``.index`` span -> its content plus an ``\\index`` mark (LaTeX)."""
     if isinstance(elem, pf.RawBlock) and elem.format == "html":
@@ -110,7 +117,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 def add_index_latex(doc: pf.Doc) -> None:

@@ -29,7 +29,7 @@ import unicodedata
 from urllib.parse import unquote
 
 import panflute as pf
-from _filterlib import chapter_label, source_place, warn
+from _filterlib import chapter_label, run_filter, source_place, walk, warn
 
 SWITCH = "url_display"
 CHOICES = ("footnote", "after", "none")
@@ -61,7 +61,7 @@ def chapter_ids(doc: pf.Doc) -> dict[str, list[str]]:
                 if isinstance(elem, pf.Header) and elem.identifier:
                     into.append(elem.identifier)
 
-            block.walk(visit)
+            walk(block, visit, None, (pf.Header,))
     return found
 
 
@@ -198,6 +198,8 @@ def notes_after_punctuation(doc: pf.Doc, notes: list[pf.Note]) -> None:
         container = getattr(elem, "content", None)
         if not isinstance(container, pf.ListContainer) or not wanted:
             return
+        if not any(id(item) in wanted for item in container.list):
+            return  # (the walk has just set every item's parent and index)
         for index in range(len(container) - 2, -1, -1):
             note, after = container[index], container[index + 1]
             if id(note) not in wanted or not isinstance(after, pf.Str):
@@ -212,7 +214,14 @@ def notes_after_punctuation(doc: pf.Doc, notes: list[pf.Note]) -> None:
                 container.insert(index + 2, pf.Str(rest))
 
     if notes:
-        doc.walk(visit)
+        walk(doc, visit, doc)
+
+
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.RawBlock, pf.Link)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without a
+#: link.
+NEEDS = frozenset({"Link"})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | list[pf.Element] | None:
@@ -240,7 +249,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 import panflute as pf
-from _filterlib import add_header_include, chapter_label, roman, switch_value, warn
+from _filterlib import add_header_include, chapter_label, roman, run_filter, switch_value, warn
 
 SWITCH = "parts"
 #: A chapter's part pages depend on that chapter alone (bookbuild may rebuild it alone).
@@ -30,7 +30,8 @@ PREAMBLE = r"""% bookbuild parts: the intro text after \part goes on the part pa
 \makeatletter
 \newif\ifbookbuild@partpageopen
 \let\bookbuild@endpart\@endpart
-\def\@endpart{\ifbookbuild@partpageopen\par\vskip 6ex\relax\else\bookbuild@endpart\fi}
+\def\@endpart{\ifbookbuild@partpageopen\par\vskip 6ex\relax\global\@topnum\z@
+  \else\bookbuild@endpart\fi}% no float above the part title, as on a chapter's first page
 \newcommand{\bookbuildpartpage}{\global\bookbuild@partpageopentrue}
 \newcommand{\bookbuildpartpageend}{\par\global\bookbuild@partpageopenfalse\bookbuild@endpart}
 \newcommand{\bookbuildunnumberedpart}[1]{%
@@ -45,6 +46,13 @@ class PartError(ValueError):
 def prepare(doc: pf.Doc) -> None:
     """Read the ``parts`` switch."""
     doc.parts_enabled = switch_value(doc, SWITCH, PartError)
+
+
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.RawBlock, pf.Header)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without raw
+#: LaTeX (a ``\\part``) or a ``.part`` heading.
+NEEDS = frozenset({"raw:latex", "raw:tex", ".part"})
 
 
 def action(elem: pf.Element, doc: pf.Doc) -> pf.Element | None:
@@ -103,7 +111,7 @@ def finalize(doc: pf.Doc) -> None:
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
     """Run as a pandoc filter, or in-process on ``doc``."""
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 def raw_part_heading(raw: pf.RawBlock) -> list[pf.Block] | None:

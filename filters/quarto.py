@@ -49,7 +49,7 @@ from _dialects import (
     latex_label,
     warn_at,
 )
-from _filterlib import text_inlines, warn
+from _filterlib import run_filter, text_inlines, walk, warn
 
 STDERR_PREFIX = "quarto: "
 #: Label prefixes the crossref filter numbers, and its names for them.
@@ -160,9 +160,9 @@ def _collect(doc: pf.Doc, state: State) -> None:
                 if sub is not elem and getattr(sub, "identifier", "").startswith("fig-"):
                     state.aliases[sub.identifier] = elem.identifier
 
-            elem.walk(inner)
+            walk(elem, inner)
 
-    doc.walk(visit)
+    walk(doc, visit)
     place, appendix = Place(), False
     for block in doc.content:  # the chapters after the appendices start print "Appendix A"
         if place.track(block) or not isinstance(block, pf.Header) or block.level != 1:
@@ -308,7 +308,7 @@ def _figure_div(elem: pf.Div) -> pf.Block:
             sub.identifier = ""
 
     for block in content:
-        block.walk(drop_label)
+        walk(block, drop_label)
         if isinstance(block, pf.Figure):  # an inner figure: keep its image, drop its frame
             blocks.extend(block.content)
         else:
@@ -648,7 +648,7 @@ def action(elem: pf.Element, doc: pf.Doc) -> Any:
     if isinstance(elem, pf.Code):
         if "{{<" in elem.text:
             elem.text = _code_shortcodes(elem.text, doc, state)
-        return inline_cell(elem)
+        return inline_cell(elem, state.latex)
     if isinstance(elem, pf.CodeBlock):
         if "{{<" in elem.text:
             elem.text = _code_shortcodes(elem.text, doc, state)
@@ -691,7 +691,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc)
 
 
 if __name__ == "__main__":

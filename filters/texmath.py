@@ -21,7 +21,7 @@ Switch: metadata ``inline_display_math``: true (default) or false (every ``$$`` 
 from __future__ import annotations
 
 import panflute as pf
-from _filterlib import inside, switch_value
+from _filterlib import inside, run_filter, switch_value
 
 SWITCH = "inline_display_math"
 #: The rule looks at one paragraph at a time.
@@ -65,10 +65,20 @@ def inline_math(items: list[pf.Inline]) -> bool:
     return changed
 
 
+#: The elements :func:`action` does anything with (it is called on these alone).
+ACTS_ON = (pf.Para, pf.Plain)
+#: Skip rule (``_filterlib.census`` tokens): the action changes nothing in a document without math.
+NEEDS = frozenset({"Math"})
+
+
 def action(elem: pf.Element, doc: pf.Doc) -> None:
     if not doc.math_on:
         return None
-    if isinstance(elem, (pf.Para, pf.Plain)) and not in_metadata(elem):
+    if (
+        isinstance(elem, (pf.Para, pf.Plain))
+        and any(isinstance(item, pf.Math) for item in elem.content.list)
+        and not in_metadata(elem)
+    ):
         inline_math(list(elem.content))
     return None
 
@@ -84,7 +94,7 @@ def finalize(doc: pf.Doc) -> None:
 
 
 def main(doc: pf.Doc | None = None) -> pf.Doc:
-    return pf.run_filter(action, prepare=prepare, finalize=finalize, doc=doc)
+    return run_filter(action, prepare, finalize, doc, ACTS_ON, NEEDS)
 
 
 if __name__ == "__main__":

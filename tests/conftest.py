@@ -113,6 +113,7 @@ def built_real_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, objec
         "tex": tex,
         "root": root,
         "warnings": result.warnings,
+        "passes": [p.rule for p in result.passes],
     }
 
 

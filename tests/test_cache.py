@@ -68,7 +68,8 @@ def test_an_edit_to_each_input_shows_in_the_pdf(book: Path, kind: str) -> None:
     path = book / name
     path.write_text(path.read_text().replace(old, new))
     report = build()
-    assert "xelatex" in stages(report)
+    # LaTeX ran: a pass, or the edited chapter alone spliced in (stages/splice.py)
+    assert {"xelatex", "splice"} & set(stages(report))
     assert new.split(":")[-1].strip() in text(report)
     # a chapter's text alone changed: that chapter alone goes through pandoc
     assert ("chapters" in stages(report)) is (kind == "chapter")
@@ -99,6 +100,30 @@ def test_filter_edit_rebuilds(book: Path) -> None:
     assert "QUIET words" in text(build())
     shout.write_text(shout.read_text().replace("'QUIET'", "'LOUD'"))
     assert "LOUD words" in text(build())
+
+
+def test_an_edit_to_a_filter_helper_rebuilds(book: Path) -> None:
+    # a filter's helper module beside it (as _dialects.py is to bookdown.py) is an input too,
+    # also where the filters live outside the book (<book>/../filters, as bookbuild's own)
+    folder = book.parent / "filters"
+    folder.mkdir()
+    helper = folder / "_words.py"
+    helper.write_text("REPLACEMENT = 'QUIET'\n")
+    (folder / "shout.py").write_text(
+        "import panflute as pf\nfrom _words import REPLACEMENT\n\n"
+        "def action(elem, doc):\n"
+        "    if isinstance(elem, pf.Str) and elem.text == 'Closing':\n"
+        "        return pf.Str(REPLACEMENT)\n\n"
+        "def main(doc=None):\n"
+        "    return pf.run_filter(action, doc=doc)\n"
+    )
+    config = book / "book.yaml"
+    config.write_text(config.read_text() + "  filters: [shout]\n")
+    assert "QUIET words" in text(build())
+    assert stages(build()) == ["up to date"]
+    helper.write_text("REPLACEMENT = 'LOUD'  # louder\n")
+    # rebuilt (this test process keeps the helper it imported; a new bookbuild reads it anew)
+    assert {"filters", "latex"} <= set(stages(build()))
 
 
 def test_csl_edit_rebuilds(book: Path) -> None:

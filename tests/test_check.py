@@ -19,7 +19,7 @@ from bookbuild.check.locate import Source, cite_pattern, mask
 from bookbuild.cli import cli
 from bookbuild.diagnostics import Diagnostic
 
-from .conftest import REPO, SEED
+from .conftest import BOOKS, REPO, SEED
 
 
 @pytest.fixture(autouse=True)
@@ -184,11 +184,65 @@ def test_crossref_unknown_and_defined_twice(tmp_path: Path) -> None:
     ]
 
 
+def test_quarto_reference_to_a_label_the_book_lacks(tmp_path: Path) -> None:
+    # as pdf warns (the reference prints as ??); every form of label the book defines counts
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_quarto.yml").write_text(
+        "project:\n  type: book\nbook:\n  title: T\n  chapters: [index.qmd, fit.qmd]\n"
+    )
+    (book / "index.qmd").write_text("# Preface {.unnumbered}\n\nSee @sec-fit and @fig-curve.\n")
+    (book / "fit.qmd").write_text(
+        "# Fitting {#sec-fit}\n\n```{r}\n#| label: fig-curve\n#| fig-cap: A curve\n"
+        "plot(1)\n```\n\nAs @sec-fitting says, see @tbl-coefs.\n"
+    )
+    assert lines(book / "_quarto.yml") == [
+        "book/fit.qmd:9: warning: reference '@sec-fitting': no {#sec-fitting} in the book",
+        "book/fit.qmd:9: warning: reference '@tbl-coefs': no {#tbl-coefs} in the book",
+    ]
+
+
+def test_bookdown_reference_to_a_label_the_book_lacks(tmp_path: Path) -> None:
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_bookdown.yml").write_text('book_filename: "notes"\n')
+    (book / "index.Rmd").write_text("---\ntitle: Notes\n---\n\n# Preface {-}\n\nFor the course.\n")
+    (book / "01-tests.Rmd").write_text(
+        "# Hypothesis tests\n\n"
+        '```{theorem, np, name="Neyman-Pearson"}\nThe likelihood ratio test is best.\n```\n\n'
+        '```{r power-curve, fig.cap="Power"}\nplot(power)\n```\n\n'
+        "Theorem \\@ref(thm:np), Figure \\@ref(fig:power-curve), Chapter "
+        "\\@ref(hypothesis-tests) and Section \\@ref(p-values).\n"
+    )
+    assert lines(book / "_bookdown.yml") == [
+        "book/01-tests.Rmd:11: warning: reference '\\@ref(p-values)': no such label in the book"
+    ]
+
+
 def test_missing_image(tmp_path: Path) -> None:
     chapters = {"a.md": "# A\n\n![Here](here.png)\n\n![Gone](figs/gone.png){#fig:gone}\n"}
     config = write_book(tmp_path, chapters)
     (config.parent / "here.png").write_bytes(b"\x89PNG")
-    assert lines(config) == ["book/a.md:5: error: image 'figs/gone.png' not found in book/"]
+    assert lines(config) == [
+        "book/a.md:5: warning: image 'figs/gone.png' not found in book/: a placeholder is printed"
+    ]
+
+
+def test_missing_image_in_raw_html_is_found_as_pdf_finds_it(tmp_path: Path) -> None:
+    chapters = {"a.md": '# A\n\n<p align="center"><img src="figs/map.png" width="300"></p>\n'}
+    config = write_book(tmp_path, chapters)
+    config.write_text(config.read_text().replace("filters: []", "filters: [html]"))
+    assert lines(config) == [
+        "book/a.md:3: warning: image 'figs/map.png' not found in book/: a placeholder is printed"
+    ]
+
+
+def test_a_layout_draft_page_is_not_an_empty_section() -> None:
+    """mdbook-ferris lists two drafts (``[Hello, Cargo!]()``, ``[Async, Await and
+    Futures]()``): no text yet, as its author means. They were reported as empty sections
+    at the next file's headings ("## Setting up a new project", "# Contributors")."""
+    book = load_book(load_config(BOOKS / "mdbook-ferris" / "book.toml"))
+    assert check_empty_sections(book) == []
 
 
 def test_link_to_missing_heading_id(tmp_path: Path) -> None:

@@ -303,10 +303,29 @@ def test_check_accepts_the_dialects(book: str) -> None:
         ("````markdown\n```{r}\n1\n```\n````", "````markdown\n```{r}\n1\n```\n````"),
         ("```{.python}\n1\n```", "```{.python}\n1\n```"),
         ("```{=latex}\n\\newpage\n```", "```{=latex}\n\\newpage\n```"),
+        # an indented code block shows a cell as written; a list item's indented cell runs
+        ("Like so:\n\n    ```{r}\n    1\n    ```\n", "Like so:\n\n    ```{r}\n    1\n    ```\n"),
+        (
+            "1.  Try:\n\n    ```{r}\n    1\n    ```\n",
+            '1.  Try:\n\n    ```{.r bookbuild-cell=""}\n    1\n    ```\n',
+        ),
+        # knitr's empty `r ''` shows a chunk header verbatim; inside a cell it is R code
+        ("````md\n`r ''````{r a}\n1\n```\n````", "````md\n```{r a}\n1\n```\n````"),
+        ("```{r}\nx <- \"`r ''`\"\n```", '```{.r bookbuild-cell=""}\nx <- "`r \'\'`"\n```'),
     ],
 )
 def test_cell_fences(written: str, read: str) -> None:
     assert normalise_cells(written) == read
+
+
+def test_a_cell_never_closed_is_closed_at_the_end_of_the_file() -> None:
+    from bookbuild.dialects.cells import read_cells
+
+    written = "# Means\n\nThe mean:\n\n```{r}\nmean(x)\n"
+    read, line = read_cells(written)
+    assert line == 5
+    assert read == '# Means\n\nThe mean:\n\n```{.r bookbuild-cell=""}\nmean(x)\n\n```'
+    assert read_cells("```{r}\n1\n```\n") == ('```{.r bookbuild-cell=""}\n1\n```\n', None)
 
 
 def test_dialect_labels_for_previews() -> None:
@@ -324,3 +343,17 @@ def test_dialect_labels_for_previews() -> None:
         '```{r cars, echo=FALSE, fig.cap="Cars"}\nplot(cars)\n```\n'
     )
     assert dialect_labels(bookdown) == {"tbl:t", "eq:x", "fig:cars"}
+
+
+def test_a_cell_never_closed_is_a_warning_at_its_fence(tmp_path: Path) -> None:
+    from bookbuild.stages.assemble import assemble
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "book.yaml").write_text("chapters: [means.md]\nmetadata:\n  title: Means\n")
+    (book / "means.md").write_text("# Means\n\nThe mean:\n\n```{r}\nmean(x)\n")
+    chapter = assemble(load_config(book / "book.yaml")).chapters[0]
+    [warning] = chapter.warnings
+    assert (Path(warning.file or "").name, warning.line) == ("means.md", 5)
+    assert warning.message == "code cell never closed: it runs to the end of the file"
+    assert chapter.text.endswith("mean(x)\n\n```")

@@ -74,7 +74,8 @@ def test_every_filter_with_every_engine(engine: str, copy_book) -> None:
     assert "\\item[{Systems}]" in tex and "\\begin{bookbuilddeflist}" in tex
 
 
-def test_an_edit_that_moves_no_page_number_takes_one_pass(copy_book) -> None:
+def test_an_edit_that_moves_no_page_number_takes_one_pass(copy_book, monkeypatch) -> None:
+    monkeypatch.setenv("BOOKBUILD_NO_SPLICE", "1")  # the pass loop (test_splice.py: splices)
     config = load_config(copy_book("minimal"))
     build(config, progress=Progress(quiet=True))
     chapter = config.book_dir / "two.md"
@@ -97,9 +98,10 @@ def test_a_new_chapter_heading_reruns_until_the_contents_settle(copy_book) -> No
     assert "3 An Added Chapter" in squash(contents)
 
 
-def test_a_failed_pass_leaves_the_aux_files_as_they_were(copy_book) -> None:
+def test_a_failed_pass_leaves_the_aux_files_as_they_were(copy_book, monkeypatch) -> None:
     from bookbuild.errors import LatexError
 
+    monkeypatch.setenv("BOOKBUILD_NO_SPLICE", "1")  # the pass loop (test_splice.py: splices)
     config = load_config(copy_book("minimal"))
     build(config, progress=Progress(quiet=True))
     workdir = config.build_dir / ".xelatex"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from click.testing import CliRunner
 from bookbuild.cli import cli
 from bookbuild.diagnostics import Diagnostic
 from bookbuild.stages.compile import hint_for, parse_latex_log
+
+from .conftest import pdf_pages
 
 pytestmark = pytest.mark.latex
 
@@ -94,16 +97,21 @@ def test_unicode_character_with_pdflatex_suggests_xelatex(book: Path) -> None:
     ]
 
 
-def test_missing_image_is_caught_before_latex(book: Path) -> None:
+def test_missing_image_is_a_placeholder_and_a_located_warning(book: Path) -> None:
+    """The rest of the book still prints; --strict refuses, before LaTeX runs."""
     append(book, "two.md", "\n![A chart](chart.png)\n")
-    code, _, err = run("pdf", "--book", "minimal", "-q")
-    assert code == 1
-    assert err.splitlines() == [
-        "minimal/two.md:5: error: image 'chart.png' not found",
+    code, _, err = run("pdf", "--book", "minimal", "--strict", "-q")
+    assert code == 5
+    assert err.splitlines()[:3] == [
+        "minimal/two.md:5: warning: image 'chart.png' not found: a placeholder is printed",
         "     5 | ![A chart](chart.png)",
-        "  hint: image paths are relative to book.yaml",
+        "  hint: image paths are relative to the chapter file or to the book directory",
     ]
     assert not (book.parent / "build" / ".xelatex").exists()
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 0, err
+    text = "".join(pdf_pages(book.parent / "build" / "minimal.pdf"))
+    assert "A chart" in text and "image not found: chart.png" in text
 
 
 def test_image_in_an_unsupported_format(book: Path) -> None:
@@ -252,3 +260,19 @@ def test_a_label_defined_twice_points_at_the_second_definition(book: Path) -> No
     first = err.splitlines()[0]
     assert first.startswith("minimal/two.md:7: error: ")
     assert "sec:same" in first and "minimal/one.md" in first
+
+
+def test_an_abstract_in_a_class_without_one(book: Path) -> None:
+    # the book class (as bookdown books name it) has no abstract environment
+    config = book / "book.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "  documentclass: report\n",
+            "  documentclass: book\n  abstract: Notes on two chapters and a citation.\n",
+        )
+    )
+    code, _, err = run("pdf", "--book", "minimal", "-q")
+    assert code == 0, err
+    pdf = book.parent / "build" / "minimal.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Abstract" in text and "Notes on two chapters and a citation." in text

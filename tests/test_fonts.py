@@ -312,3 +312,25 @@ def test_a_preview_gets_the_fallback_fonts_and_the_warnings(tmp_path: Path) -> N
     found = [d for d in caught.value.diagnostics if "U+1FAE0" in d.message]
     assert [(Path(d.file or "").name, d.line) for d in found] == [("odd.md", 4)]
     assert not result.pdf.exists()
+
+
+@needs_fonts
+def test_a_font_family_that_is_not_installed_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    # Quarto and bookdown books often name fonts the reader's machine lacks: fontspec would
+    # stop the build; the default font sets that text instead
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_quarto.yml").write_text(
+        "project:\n  type: book\nbook:\n  title: Fonts\n  chapters: [index.qmd]\n"
+        "format:\n  pdf:\n    mainfont: Latin Modern Roman\n"
+        "    monofont: Grotesque Mono Nobody Has\n    monofontoptions: Scale=0.8\n"
+    )
+    (book / "index.qmd").write_text("# Preface {.unnumbered}\n\nSome `code` here.\n")
+    config = load_config(book / "_quarto.yml")
+    tex, warnings, _ = make_latex(config, Progress(quiet=True))
+    assert [w.message for w in warnings if "font" in w.message] == [
+        "monofont 'Grotesque Mono Nobody Has' is not installed: the default font is used "
+        "(install it, or name an installed font)"
+    ]
+    assert "Grotesque" not in tex and "Scale=0.8" not in tex
+    assert "Latin Modern Roman" in tex

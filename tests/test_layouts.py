@@ -71,6 +71,7 @@ def test_gitbook_root_readme_intro_parts_anchor_and_external_links():
         "title": "Field Methods in Ecology",
         "author": "Zoë Ångström",
         "lang": "en",
+        "book-variables": {"season": "spring 2026"},  # {{ book.season }} in the pages
     }
 
 
@@ -85,7 +86,27 @@ def test_bookdown_rmd_files_and_index_yaml():
     ]
     assert tree.metadata["title"] == "Notes on Statistical Inference"
     assert tree.metadata["bibliography"] == ["book.bib"]  # packages.bib is knitr's, absent
-    assert tree.extra_filters == ["bookdown"] and tree.markdown == "pandoc"
+    assert tree.extra_filters == ["bookdown"] and tree.markdown == "rmarkdown"
+
+
+def test_bookdown_print_settings_from_index_yaml(tmp_path):
+    # the pandoc variables bookdown hands on shape the PDF; what bookbuild does not honour
+    # is a note, never dropped without a word
+    (tmp_path / "index.Rmd").write_text(
+        "---\ntitle: Notes\ndocumentclass: krantz\nfontsize: 12pt\nlof: yes\n"
+        "geometry: margin=1in\nbiblio-style: apalike\nsite: bookdown::bookdown_site\n---\n\n"
+        "# Preface {-}\n"
+    )
+    tree = read_bookdown(tmp_path)
+    assert {k: tree.metadata.get(k) for k in ("fontsize", "lof", "geometry")} == {
+        "fontsize": "12pt",
+        "lof": True,
+        "geometry": "margin=1in",
+    }
+    assert "documentclass" not in tree.metadata and "site" not in tree.metadata
+    assert [n.split(": note: ", 1)[1] for n in tree.notes] == [
+        "documentclass 'krantz': not honoured (typeset with report)"
+    ]
 
 
 def test_bookdown_default_order(tmp_path):
@@ -168,6 +189,21 @@ def test_path_escaping_the_book(tmp_path):
         load_config(path)
     assert "SUMMARY.md:2:" in info.value.problems[0]
     assert "outside the book directory" in info.value.problems[0]
+
+
+def test_older_book_toml_names_its_author_in_the_singular(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "SUMMARY.md").write_text("- [Start](start.md)\n")
+    (tmp_path / "src" / "start.md").write_text("# Start\n")
+    (tmp_path / "book.toml").write_text('[book]\ntitle = "Knots"\nauthor = "The Sailing Club"\n')
+    assert read_mdbook(tmp_path / "book.toml").metadata["author"] == "The Sailing Club"
+
+
+def test_gitbook_title_from_a_setext_readme_heading(tmp_path):
+    (tmp_path / "README.md").write_text("Knots for Sailors\n=================\n\nWhy knots.\n")
+    (tmp_path / "SUMMARY.md").write_text("* [Bowline](bowline.md)\n")
+    (tmp_path / "bowline.md").write_text("# Bowline\n")
+    assert read_gitbook(tmp_path, tmp_path / "SUMMARY.md").metadata["title"] == "Knots for Sailors"
 
 
 def test_malformed_book_toml_names_its_line(tmp_path):
@@ -297,7 +333,11 @@ def test_notes_name_what_the_pdf_leaves_out():
         "https://example.org/reading-list, not a page of the book: left out of the PDF"
     )
     bookdown = layout_notes(load_config(BOOKS / "bookdown-inference" / "_bookdown.yml"))
-    assert bookdown == [
+    assert bookdown[0].endswith(
+        "bookdown-inference/index.Rmd:1: note: bibliography 'packages.bib' is not in the book: "
+        "left out (knitr writes it as R builds the book)"
+    )
+    assert bookdown[1:] == [
         "note: R Markdown code chunks are printed as code, not run (first in index.Rmd)"
     ]
     assert layout_notes(load_config(BOOKS / "minimal" / "book.yaml")) == []

@@ -96,6 +96,55 @@ def test_mdbook_numbering_and_contents(built):
     assert re.search(r"Futures \d+ Contributors \d+", contents)  # suffix: unnumbered
 
 
+def test_mdbook_pages_as_real_books_write_them(built):
+    """Skipped heading levels, a page with two top headings, mdBook's MathJax delimiters,
+    ``{{#title}}`` and an escaped include: printed as mdBook shows them, without a warning."""
+    book, pdf, pages, result = built["mdbook-ferris"]
+    marks = outline(pdf)
+    depth = {t: d for d, t in marks}
+    # "#### Before you start" under the page's "#": its first section, numbered 2.1
+    assert depth["Before you start"] == depth["Programming a Guessing Game"] + 1
+    contents = squash(" ".join(pages[:4]))
+    assert re.search(r"\b2\.1 Before you start", contents) and ".0." not in contents
+    # a second "#" in a page is a section of that page; the page title is printed once
+    assert depth["Where to go from here"] == depth["Programming a Guessing Game"] + 1
+    assert [t for _, t in marks].count("Programming a Guessing Game") == 1
+    text = squash(" ".join(pages))
+    assert "{{#title" not in text and "Guessing Game}}" not in text
+    assert "{{#include listings/ch02/src/main.rs:guess}}" in text  # escaped: as written
+    assert "\\(" not in text and "\\[" not in text and "\\frac" not in text
+    tex = (book / "build" / ".xelatex" / "book.tex").read_text()
+    assert "\\(p = \\frac{1}{100}\\)" in tex and "\\[ p_k = \\frac{1}{100 - k} \\]" in tex
+    assert not [w for w in result.warnings if "directive" in w.message or "LaTeX" in w.message]
+    # book.toml's [output.html.code.hidelines] python = "~": that line hidden, as on the web
+    assert 'guess = int(input("Your guess: "))' in text and "import random" not in text
+
+
+def test_gitbook_heading_ids_wide_tables_and_template_tags(built):
+    """``{#size}`` on a GitBook heading is its id (a link to it resolves), not text; a pipe
+    table with long cells wraps inside the page; ``{% hint %}``, ``{% raw %}`` and the
+    exercises plugin's ``{% exercise %}`` print as the book shows them."""
+    book, pdf, pages, result = built["gitbook-fieldecology"]
+    text = squash(" ".join(pages))
+    assert "{%" not in text and "%}" not in text and "{{ book." not in text
+    assert "field course of spring 2026" in text  # {{ book.season }}: book.json's variables
+    assert text.count("Warning") == 1  # the hint's box title, once
+    assert "buried metal pins" in text and "{{row}}-{{column}}" in text
+    assert re.search(r"Exercise 3\.1 A 20 m tape crosses three shrubs", text)
+    assert "var cover =" in text and "Solution" in text
+    assert "100 * (1.5 + 2.0 + 0.5) / 20" in text
+    assert "assert(cover" not in text  # the plugin's check: never shown to readers
+    assert not [w for w in result.warnings if "template tag" in w.message]
+    assert "Choosing the quadrat size" in text and "{#size}" not in text
+    assert not [w for w in result.warnings if "quadrats.md#size" in w.message]
+    assert "walked slowly at the same pace every time" in text
+    tex = (book / "build" / ".xelatex" / "book.tex").read_text()
+    table = tex[tex.index("Line intercept") - 600 : tex.index("Line intercept")]
+    assert "p{(\\linewidth" in table
+    log = (book / "build" / ".xelatex" / "book.log").read_text(errors="replace")
+    assert "Overfull \\hbox" not in log
+
+
 def test_contents_page_numbers_point_at_the_pages(built):
     for name in LAYOUT_BOOKS:
         _, pdf, pages, result = built[name]
@@ -149,6 +198,47 @@ def test_bookdown_parts_appendix_and_chunks(built):
     assert "Sofía Nikoláou" in pages[0]
 
 
+def test_bookdown_habits_of_real_books(built):
+    """What real bookdown books write, as a reader of the PDF sees it."""
+    book, pdf, pages, result = built["bookdown-inference"]
+    text = squash(" ".join(pages))
+    contents = squash(pages[2])
+    # sections of an unnumbered chapter (# Preface {-}) are not numbered 0.1, 0.2
+    assert "How to read these notes" in contents and "Acknowledgements" in contents
+    assert not re.search(r"\b0\.\d", contents)
+    # inline code longer than a line breaks after an underscore instead of running off
+    log = next((book / "build" / ".xelatex").glob("*.log")).read_text(errors="replace")
+    assert "rerun_the_whole_simulation" in text and "Overfull \\hbox" not in log
+    # a bare URL is a link, as R Markdown reads it (and breaks at the line's end)
+    uris = [
+        a.get_object()["/A"].get("/URI")
+        for page in pypdf.PdfReader(pdf).pages
+        for a in page.get("/Annots") or []
+        if "/A" in a.get_object()
+    ]
+    assert (
+        "https://example.org/inference-notes/lectures-and-data-sets-for-every-week-of-the-course"
+        in uris
+    )
+    # `r ''` before a chunk header shows the header verbatim, as knitr makes it
+    assert "```{r die-mean, echo=TRUE}" in text and "r ''" not in text
+    # an uncaptioned knitr::include_graphics() shows its image; a missing one a placeholder
+    bell = next(n for n, page in enumerate(pages) if "bell curve we will meet" in page)
+    assert pypdf.PdfReader(pdf).pages[bell].images
+    assert "sampling-sketch" in text and "How the sample mean moves" in text
+    # a Markdown image that is not in the book: a placeholder, and a warning at its line
+    assert "Residuals against fitted values image not found: figures/residuals.png" in text
+    where = {(Path(w.file).name, w.line) for w in result.warnings if w.file}
+    assert ("03-regression.Rmd", 12) in where and ("01-intro.Rmd", 39) in where
+    # include=knitr::is_html_output(): left out of the PDF without a word about its image
+    assert not any("cover.png" in w.message for w in result.warnings)
+    # \backmatter (book class) builds; the HTML-only References heading is not printed, and
+    # the reference list still gets its chapter at the end
+    assert "is_html_output" not in text
+    assert outline(pdf)[-1][1] == "References"
+    assert "Casella" in pages[-1]
+
+
 def test_quarto_parts_appendices_and_yaml_titles(built):
     _, pdf, pages, _ = built["quarto-datasci"]
     marks = outline(pdf)
@@ -166,6 +256,9 @@ def test_quarto_parts_appendices_and_yaml_titles(built):
     assert re.search(r"\bI\. Wrangling 3\b", contents)
     assert re.search(r"\bA\. Tools\b", contents)
     assert any("Plots are for seeing patterns" in p and "Visualise" in p for p in pages)
+    # a figure in a part's intro stays below the part title (no float above it)
+    part = next(p for p in pages if "Plots are for seeing patterns" in p)
+    assert part.index("Visualise") < part.index("Plots are for") < part.index("fig-layers")
     assert "Jürgen Weiß" in pages[0]
 
 

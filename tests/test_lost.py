@@ -194,6 +194,19 @@ def test_html_warns_about_what_it_cannot_convert_at_the_line() -> None:
     assert "word" in pf.stringify(doc)
 
 
+def test_an_empty_icon_element_is_a_warning_and_its_sentence_stays() -> None:
+    """Icon fonts (<i class="fa fa-eye"></i>) draw with CSS: nothing to print, but not
+    silently (a real HonKit book's "click the eye ()" lost its icon without a word)."""
+    doc = _filtered(
+        '# T\n\nPress the eye <i class="fa fa-eye"></i> to show it, <i>really</i>.\n', ["html"]
+    )
+    assert doc.bookbuild_warnings == [
+        'book/ch/page.md:3: HTML <i class="fa fa-eye"> is empty (an icon?); left out'
+    ]
+    text = pf.stringify(doc)
+    assert "Press the eye" in text and "to show it" in text and "really" in text
+
+
 def test_html_div_classes_become_callout_divs_and_tables_real_tables() -> None:
     doc = _filtered(
         '<div class="info">\nRead <b>this</b>.\n</div>\n\n'

@@ -5,15 +5,22 @@ the same .tex in a fresh directory: same pages, the same text on each, TOC entri
 page that holds their heading, every internal link and bookmark resolving to the same page,
 ``qpdf --check`` clean. Then the edits that move pages (a chapter growing by a page) and
 edits to the first and the last chapter, built from what the one-pass build left.
+
+The copies of tests/books/preview get a subject index (one entry not in ASCII, so upmendex
+sorts it): the pass sorts its own index (bookbuild.indexprog.IndexSync), so the index costs
+no second pass; the reference runs with ``BOOKBUILD_TWO_PASS=1`` (the index sorted between
+passes, as before).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -35,11 +42,56 @@ def plain_two_pass(tex: Path, config: Any, folder: Path) -> Path:
     folder.mkdir(parents=True)
     copy = folder / tex.name
     shutil.copyfile(tex, copy)
-    result = run_engine(
-        config.engine, copy, [config.book_dir, *{p.parent for p in config.preamble}]
-    )
+    with mock.patch.dict(os.environ, {"BOOKBUILD_TWO_PASS": "1"}):
+        result = run_engine(
+            config.engine, copy, [config.book_dir, *{p.parent for p in config.preamble}]
+        )
     assert [p.rule for p in result.passes] == [config.engine] * 2
+    assert not (folder / "bookbuild-index.ltx").exists()  # the index sorted between passes
     return result.pdf
+
+
+#: Index marks added to a copy of tests/books/preview: (chapter, text, marked text).
+INDEX_MARKS = [
+    ("foundations.md", "the alpha method", "the [alpha method]{.index}"),
+    ("foundations.md", "its successor", 'its [successor]{.index entry="method!successor"}'),
+    ("foundations.md", "The core idea", "The [core idea]{.index}"),
+    ("methods.md", "Sampling is covered", "[Sampling]{.index} is covered"),
+    ("applications.md", "the successor method", "the [successor method]{.index}"),
+    ("applications.md", "so does delta", "so does [delta]{.index}, and so does the [élan]{.index}"),
+]
+
+
+def with_index(book: Path) -> None:
+    """Mark index terms in a copy of tests/books/preview."""
+    for chapter, text, marked in INDEX_MARKS:
+        path = book / chapter
+        source = path.read_text(encoding="utf-8")
+        assert text in source
+        path.write_text(source.replace(text, marked, 1), encoding="utf-8")
+
+
+#: An index line: term, page number; or a heading of subentries (no page).
+INDEX_LINE = re.compile(r"^([^\d,]+?)(?:, (\d+))?$")
+
+
+def index_entries(pdf: Path) -> list[tuple[str, str]]:
+    """(term, page number or "") of each line of the index (the last page), in reading order
+    (as typeset: its two columns one after the other)."""
+    last = str(len(pdf_pages(pdf)))
+    text = subprocess.run(
+        ["pdftotext", "-raw", "-f", last, "-l", last, str(pdf), "-"], capture_output=True, text=True
+    ).stdout
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert lines[0] == "Index"
+    return [(m[1], m[2] or "") for line in lines[1:-1] if (m := INDEX_LINE.match(line))]
+
+
+def arabic_page(pdf: Path, number: str) -> str:
+    """The text of the page printed with ``number`` (the body is numbered from 1)."""
+    pages = pdf_pages(pdf)
+    start = next(i for i, p in enumerate(pages) if printed_number(p) == "1")
+    return squash(pages[start + int(number) - 1])
 
 
 def pdf_facts(path: Path) -> dict[str, Any]:
@@ -133,9 +185,12 @@ def preview_book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """tests/books/preview (parts, contents, citations, a reference to a section) built cold."""
     root = tmp_path_factory.mktemp("onepass")
     shutil.copytree(BOOKS / "preview", root / "preview")
+    with_index(root / "preview")
     config = load_config(root / "preview" / "book.yaml")
-    result = build(config, progress=Progress(quiet=True))
-    return {"root": root, "config": config, "result": result}
+    progress = Progress(quiet=True)
+    result = build(config, progress=progress)
+    rules = [name for name, _ in progress.stages]
+    return {"root": root, "config": config, "result": result, "rules": rules}
 
 
 def workdir_tex(config: Any) -> Path:
@@ -149,13 +204,40 @@ def test_a_cold_build_takes_one_pass_and_is_the_two_pass_book(preview_book: dict
     assert "\\ref{sec:core}" in tex.read_text()  # a label the one pass had to know
     reference = plain_two_pass(tex, config, preview_book["root"] / "plain")
     same_book(result.pdf, reference)
-    # It leaves the .aux and .toc a second pass leaves, so the next build is one pass.
-    for suffix in (".toc", ".aux"):
+    # It leaves the .aux, .toc and index a second pass leaves, so the next build is one pass.
+    for suffix in (".toc", ".aux", ".ind"):
         ours = tex.with_suffix(suffix).read_text()
         plain = reference.with_suffix(suffix).read_text()
-        assert re.sub(r"\\gdef ?\\@abspage@last\{\d+\}\n", "", ours) == re.sub(
-            r"\\gdef ?\\@abspage@last\{\d+\}\n", "", plain
-        )
+        # Neither the page count nor the splice's checkpoints (comments; their count of
+        # pages shipped leaves out the contents typeset last) are read by a pass.
+        ignored = r"\\gdef ?\\@abspage@last\{\d+\}\n|%bookbuild-splice .*\n"
+        assert re.sub(ignored, "", ours) == re.sub(ignored, "", plain)
+
+
+def test_the_index_is_sorted_in_the_one_pass(preview_book: dict[str, Any]) -> None:
+    """The index is printed in the one pass, sorted by upmendex (an entry is not ASCII):
+    its entries in order, each naming a page that holds its term, and in the contents."""
+    rules = preview_book["rules"]
+    assert rules.count("xelatex") == 1 and rules.count("upmendex") == 1
+    assert rules.index("upmendex") > rules.index("xelatex")  # reported after the pass
+    pdf = preview_book["result"].pdf
+    entries = index_entries(pdf)
+    # élan among the e's (upmendex; makeindex sorts it after z), "successor" under "method"
+    assert [term for term, _ in entries] == [
+        "alpha method",
+        "core idea",
+        "delta",
+        "élan",
+        "method",
+        "successor",
+        "Sampling",
+        "successor method",
+    ]
+    for term, number in entries:
+        if number:
+            assert term.split()[0].lower() in arabic_page(pdf, number).lower(), (term, number)
+    contents = dict((title, page) for title, page, _ in contents_entries(pdf))
+    assert contents["Index"] == printed_number(pdf_pages(pdf)[-1])
 
 
 @pytest.mark.parametrize(
@@ -183,15 +265,150 @@ def test_edits_after_a_one_pass_build(
 
 
 def test_the_real_book_in_one_pass(built_real_book: dict[str, Any], tmp_path: Path) -> None:
-    """book/ (23 pages, 94 bookmarks, footnotes, citations) against two passes of its .tex.
+    """book/ (27 pages, 94 bookmarks, footnotes, citations, an index, a glossary, exercises
+    with solutions in an appendix) against two passes of its .tex: one LaTeX pass.
 
     Its contents lines are compared with the two-pass build's, not checked against the pages:
     in both builds, chapter 2 (headings only, no text between them, so no place to break a
     page) starts a page late and its last headings run off the foot of page 10, so some
     contents lines name a page without their heading (a matter of the book's LaTeX)."""
+    assert built_real_book["passes"] == ["xelatex", "contents"]
     config = load_config(built_real_book["root"] / "book" / "book.yaml")
     reference = plain_two_pass(workdir_tex(config), config, tmp_path / "plain")
     same_book(built_real_book["pdf"], reference, contents_right=False)
+
+
+def glossary_pages(pdf: Path) -> tuple[int, list[tuple[str, int]]]:
+    """The glossary page's index, and (printed page, page index the number links to) for
+    each "Used on p." number of its page lists, in order."""
+    pages = pdf_pages(pdf)
+    at = max(i for i, p in enumerate(pages) if squash(p).startswith("Glossary"))
+    numbers = re.findall(r"Used on p\. (\d+(?:, \d+)*)", squash(pages[at]))
+    reader = pypdf.PdfReader(pdf)
+    dests = {n: reader.get_destination_page_number(d) for n, d in reader.named_destinations.items()}
+    targets = []
+    for annot in reader.pages[at].get("/Annots") or []:
+        annot = annot.get_object()
+        target = annot.get("/Dest") or (annot.get("/A") or {}).get("/D")
+        if target is not None and dests[str(target)] != at:
+            targets.append(dests[str(target)])  # (a term's name links to itself: left out)
+    listed = [n for group in numbers for n in group.split(", ")]
+    assert listed and len(listed) == len(targets)
+    return at, list(zip(listed, targets, strict=True))
+
+
+def links_to(pdf: Path, index: int) -> set[int]:
+    """The page indices the internal links on page ``index`` lead to."""
+    reader = pypdf.PdfReader(pdf)
+    dests = {n: reader.get_destination_page_number(d) for n, d in reader.named_destinations.items()}
+    found = set()
+    for annot in reader.pages[index].get("/Annots") or []:
+        annot = annot.get_object()
+        target = annot.get("/Dest") or (annot.get("/A") or {}).get("/D")
+        if target is not None:
+            found.add(dests[str(target)])
+    return found
+
+
+def check_glossary_pages(pdf: Path) -> None:
+    """Each page number of the glossary names the page its link leads to, and that page
+    holds a use (a link to the glossary)."""
+    pages = pdf_pages(pdf)
+    start = next(i for i, p in enumerate(pages) if printed_number(p) == "1")
+    at, entries = glossary_pages(pdf)
+    for number, target in entries:
+        assert target == start + int(number) - 1, (number, target)
+        assert at in links_to(pdf, target), f"no use of a glossary term on p. {number}"
+
+
+def test_the_real_books_glossary_and_solutions_name_real_pages(
+    built_real_book: dict[str, Any],
+) -> None:
+    """book/'s glossary lists pages that hold its uses; each solution names the page of its
+    exercise; each exercise links to its solution, by number."""
+    pdf = built_real_book["pdf"]
+    check_glossary_pages(pdf)
+    text = squash(" ".join(built_real_book["pages"]))
+    backs = re.findall(r"Solution (\d+\.\d+) \(Exercise \1, p\. (\d+)\)", text)
+    assert len(backs) == 5
+    for number, page in backs:
+        assert f"Exercise {number} " in arabic_page(pdf, page)
+        assert f"(Solution {number})" in arabic_page(pdf, page)
+
+
+#: A glossary for a copy of tests/books/preview, between its two parts, and its uses.
+GLOSSARY = """# Glossary {.glossary}
+
+Core idea
+:   What a chapter is about.
+
+Sampling
+:   Choosing a part to stand for the whole.
+"""
+GLOSSARY_USES = [
+    ("foundations.md", "The core idea is simple", "The [core idea]{.gls} is simple"),
+    ("methods.md", "Sampling is covered here.", "{{Sampling}} is covered here, a {{core idea}}."),
+]
+#: A use after the glossary (its page is known only after a pass).
+LATE_USE = ("applications.md", "so does delta", "so does [delta]{.gls term=sampling}")
+
+
+def with_glossary(book: Path, late: bool) -> None:
+    (book / "glossary.md").write_text(GLOSSARY, encoding="utf-8")
+    settings = book / "book.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("  - part-two.md", "  - glossary.md\n  - part-two.md"))
+    for chapter, text, marked in GLOSSARY_USES + ([LATE_USE] if late else []):
+        path = book / chapter
+        source = path.read_text(encoding="utf-8")
+        assert text in source
+        path.write_text(source.replace(text, marked, 1), encoding="utf-8")
+
+
+def test_a_glossary_use_after_the_glossary_takes_a_second_pass(tmp_path: Path) -> None:
+    """The glossary's pages are read back in the pass, but a use after the glossary is not
+    typeset yet: its page comes from the .aux, so the build takes two passes and lists it
+    (and the same book as the engine's plain two passes)."""
+    shutil.copytree(BOOKS / "preview", tmp_path / "preview")
+    with_glossary(tmp_path / "preview", late=True)
+    config = load_config(tmp_path / "preview" / "book.yaml")
+    result = build(config, progress=Progress(quiet=True))
+    assert [p.rule for p in result.passes] == ["xelatex", "xelatex"]
+    check_glossary_pages(result.pdf)
+    pages = pdf_pages(result.pdf)
+    late = next(i for i, p in enumerate(pages) if "so does delta" in squash(p))
+    assert [target for _, target in glossary_pages(result.pdf)[1]].count(late) == 1
+    same_book(result.pdf, plain_two_pass(workdir_tex(config), config, tmp_path / "plain"))
+
+
+def test_solution_pages_take_a_second_pass(tmp_path: Path) -> None:
+    """``solution-pages: true``: the exercise names its solution's page, further on, so the
+    cold build takes two passes; the glossary before it still reads its pages in the pass."""
+    book = tmp_path / "preview"
+    shutil.copytree(BOOKS / "preview", book)
+    with_glossary(book, late=False)
+    exercise = "\n\n::: exercise\nName the method after alpha.\n:::\n\n::: solution\nBeta.\n:::\n"
+    (book / "methods.md").write_text((book / "methods.md").read_text() + exercise)
+    settings = book / "book.yaml"
+    settings.write_text(
+        settings.read_text().replace("metadata:\n", "metadata:\n  solutions: appendix\n", 1)
+    )
+    config = load_config(settings)
+    one = build(config, progress=Progress(quiet=True))
+    assert [p.rule for p in one.passes] == ["xelatex", "contents"]  # without the switch
+    check_glossary_pages(one.pdf)
+    settings.write_text(
+        settings.read_text().replace("metadata:\n", "metadata:\n  solution-pages: true\n", 1)
+    )
+    config = load_config(settings)
+    shutil.rmtree(work_dir(config))  # cold again
+    result = build(config, progress=Progress(quiet=True))
+    assert [p.rule for p in result.passes] == ["xelatex", "xelatex"]
+    pdf = result.pdf
+    text = squash(" ".join(pdf_pages(pdf)))
+    forward = re.search(r"Exercise 2\.1 \(Solution, p\. (\d+)\)", text)
+    assert forward and "Solution 2.1 (Exercise 2.1, p. " in arabic_page(pdf, forward[1])
+    check_glossary_pages(pdf)
 
 
 def test_a_book_without_contents_in_one_pass(tmp_path: Path) -> None:
@@ -218,9 +435,11 @@ def test_other_engines_take_the_second_pass_their_bookmarks_need(
     """Under pdfTeX and LuaTeX the bookmark package writes the outline from the .aux of the
     pass before (``\\BKM@entry``): the check sees that line and a second pass runs."""
     shutil.copytree(BOOKS / "preview", tmp_path / "preview")
+    with_index(tmp_path / "preview")  # sorted in the pass under these engines too
     config = with_engine(load_config(tmp_path / "preview" / "book.yaml"), engine)
     result = build(config, progress=Progress(quiet=True))
     assert [p.rule for p in result.passes] == [engine, engine]
+    assert [term for term, _ in index_entries(result.pdf)][3:5] == ["élan", "method"]
     same_book(result.pdf, plain_two_pass(workdir_tex(config), config, tmp_path / "plain"))
 
 
@@ -265,10 +484,32 @@ def test_the_seeded_aux_and_the_checks() -> None:
     assert onepass._check(failed, real, [], plan)[0] == "two-sided"
 
 
+def test_internal_links_are_seeded_with_their_anchor_alone() -> None:
+    """``\\hyperref[label]`` (pandoc's internal links) reads the label's anchor alone: the
+    label is seeded with a placeholder anchor and unknown number, page and title; the pass
+    must write the label (its anchor is what the link is pointed at)."""
+    tex = r"""\label{sec:a} \ref{sec:a} \hyperref[sec:a]{A} \hyperref[sol-1]{S} \hyperref[gone]{G}
+\phantomsection\label{sol-1}"""
+    aux, plan = onepass.seed_aux(tex, {"sec:a": "1"})
+    assert plan.labels == {"sec:a": "1"} and plan.anchors == {"sol-1"}  # "gone": not defined
+    assert (
+        "\\newlabel{sol-1}{{\\bbop@unknown}{\\bbop@unknown}{\\bbop@unknown}"
+        "{bookbuild-onepass.sol-1}{}}" in aux
+    )
+    status = "bookbuild-onepass: ok; front 1, body 3, total 4\n"
+    real = "\\relax \n\\newlabel{sec:a}{{1}{1}{A}{chapter.1}{}}\n"
+    assert onepass._check(status, real, [], plan)[0] == "label sol-1 was written without an anchor"
+    no_anchor = real + "\\newlabel{sol-1}{{1}{3}{}{}{}}\n"
+    assert "sol-1 was written without" in onepass._check(status, no_anchor, [], plan)[0]
+    real += "\\newlabel{sol-1}{{1}{3}{}{section*.4}{}}\n"
+    assert onepass._check(status, real, [], plan)[0] == ""
+
+
 def test_an_error_in_the_one_pass_names_the_chapter_line_and_leaves_no_aux(tmp_path: Path) -> None:
     from bookbuild.errors import LatexError
 
     shutil.copytree(BOOKS / "preview", tmp_path / "preview")
+    with_index(tmp_path / "preview")  # an error before the index: the pass never asks
     chapter = tmp_path / "preview" / "methods.md"
     good = chapter.read_text()
     chapter.write_text(good + "\n\\undefinedcommandhere\n")
@@ -278,5 +519,6 @@ def test_an_error_in_the_one_pass_names_the_chapter_line_and_leaves_no_aux(tmp_p
     error = failure.value.diagnostics[0]
     assert error.file and error.file.endswith("methods.md")
     assert error.line == len(good.splitlines()) + 2
-    assert not list(work_dir(config).glob("*.aux")) and not list(work_dir(config).glob("*.toc"))
+    for suffix in ("aux", "toc", "idx", "ind"):
+        assert not list(work_dir(config).glob(f"*.{suffix}"))
     assert not config.pdf_path.exists()

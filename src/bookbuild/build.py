@@ -36,9 +36,11 @@ from .stages.assemble import Assembled, assemble
 from .stages.compile import (
     EnginePass,
     EngineResult,
+    WarmJob,
     compile_pdf,
     has_passes,
     required_programs,
+    warm_job,
 )
 from .stages.warm import WarmEngine
 
@@ -172,11 +174,26 @@ def _build(
         seconds = time.perf_counter() - start
         progress.record("up to date", seconds, f"{display_path(target)}: nothing changed")
         return BuildResult(pdf=target, warnings=warnings, seconds=seconds, pages=stamp.get("pages"))
-    tex, warnings, assembled = make_latex(config, progress, cache)
-    fail_on_warnings(warnings, strict)
-    result, font_warnings = compile_into(
-        tex, config, config, work_dir(config), target, assembled.sources, progress, cache, strict
-    )
+    # A chapter edit's job starts on the preamble while pandoc writes the chapter (issue 15).
+    warm = warm_job(config, work_dir(config))
+    try:
+        tex, warnings, assembled = make_latex(config, progress, cache)
+        fail_on_warnings(warnings, strict)
+        result, font_warnings = compile_into(
+            tex,
+            config,
+            config,
+            work_dir(config),
+            target,
+            assembled.sources,
+            progress,
+            cache,
+            strict,
+            warm,
+        )
+    finally:
+        if warm is not None:
+            warm.close()
     warnings += font_warnings
     write_stamp(
         stamp_path,
@@ -205,6 +222,7 @@ def compile_into(
     progress: Progress,
     cache: Cache,
     strict: bool,
+    warm: WarmJob | None = None,
     warm_engine: WarmEngine | None = None,
     locked: bool = False,
 ) -> tuple[EngineResult, list[Diagnostic]]:
@@ -228,6 +246,7 @@ def compile_into(
             progress,
             sources,
             labels=label_numbers(config, cache) if first else None,
+            warm=warm,
             warm_engine=warm_engine,
         )
         font_warnings = engine_font_warnings(result, sources, progress, strict)

@@ -73,10 +73,10 @@ BUILD: dict[str, Option] = {
     "markdown": Option(
         (str,),
         "pandoc",
-        "Markdown flavour of the chapters: pandoc, gfm (GitHub/GitBook) or commonmark "
-        "(CommonMark with extensions, as mdBook); a chapter entry {file: x.md, markdown: gfm} "
-        "overrides it.",
-        ("pandoc", "gfm", "commonmark"),
+        "Markdown flavour of the chapters: pandoc, rmarkdown (pandoc's as R Markdown reads it: "
+        "bare URLs are links), gfm (GitHub/GitBook) or commonmark (CommonMark with extensions, "
+        "as mdBook); a chapter entry {file: x.md, markdown: gfm} overrides it.",
+        ("pandoc", "rmarkdown", "gfm", "commonmark"),
     ),
     "note_scope": Option(
         (str,),

@@ -72,6 +72,10 @@ class Diagnostic:
         return asdict(self)
 
 
+#: The files a chapter can be written in.
+CHAPTER_SUFFIXES = (".md", ".markdown", ".rmd", ".qmd")
+
+
 @dataclass
 class SourceText:
     """A source file the book was assembled from.
@@ -89,6 +93,12 @@ class SourceText:
     @property
     def lines(self) -> list[str]:
         return self.text.splitlines()
+
+    @property
+    def is_chapter(self) -> bool:
+        """A chapter file (Markdown, R Markdown, Quarto), not book.yaml, the preamble or the
+        bibliography: where a message about the book's text is searched for its line."""
+        return self.label.lower().endswith(CHAPTER_SUFFIXES)
 
     def probe_lines(self) -> list[str]:
         """The lines blocks are searched in: those pandoc read."""

@@ -48,6 +48,7 @@ DEFAULT_FILTERS = (
     "index",
     "glossary",
     "deflists",
+    "tables",
     "callouts",
     "crossref",
     "exercises",
@@ -112,8 +113,14 @@ def load_filter(path: Path) -> ModuleType:
     return module
 
 
-def run_filters(doc: Any, modules: list[ModuleType], output_format: str = "latex") -> Any:
+def run_filters(
+    doc: Any, modules: list[ModuleType], output_format: str = "latex", skip: bool = True
+) -> Any:
     """Run each filter's ``main(doc)`` in order on a panflute Doc and return the result.
+
+    With ``skip``, a filter leaves out its walk when its skip rule (its ``NEEDS``) finds
+    nothing in the document it could act on (``_filterlib.may_hold``); the output is the
+    same either way (``skip=False`` runs every walk, as pandoc running the filters does).
 
     A filter's error is reported at the chapter line of the block it was working on (found
     from the element in the traceback and the nearest ``% bookbuild:src`` marker before it);
@@ -123,6 +130,20 @@ def run_filters(doc: Any, modules: list[ModuleType], output_format: str = "latex
     doc.format = output_format
     if not hasattr(doc, "bookbuild_warnings"):
         doc.bookbuild_warnings = []
+    census = filterlib().CENSUS
+    if skip:
+        setattr(doc, census, set())  # nothing known yet: taken when a filter asks
+    result = doc
+    try:
+        result = _run_each(doc, modules, output_format)
+    finally:
+        for each in (doc, result):
+            if hasattr(each, census):
+                delattr(each, census)
+    return result
+
+
+def _run_each(doc: Any, modules: list[ModuleType], output_format: str) -> Any:
     for module in modules:
         try:
             result = module.main(doc)

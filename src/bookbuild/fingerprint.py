@@ -93,7 +93,8 @@ def panflute_path() -> str | None:
 
 def input_files(config: BookConfig, chapters: bool = True) -> list[Path]:
     """Every file a build reads: the book directory's (with or without the chapters), the
-    config, preamble, filters, bibliography, CSL style, and bookbuild's own code."""
+    config, preamble, filters (and their ``_*.py`` helpers), bibliography, CSL style, and
+    bookbuild's own code."""
     skipped = set() if chapters else {c.path for c in config.chapters}
     files = {
         *(
@@ -104,6 +105,7 @@ def input_files(config: BookConfig, chapters: bool = True) -> list[Path]:
         config.config_path,
         *config.preamble,
         *config.filters,
+        *(helper for f in config.filters for helper in f.parent.glob("_*.py")),  # _filterlib
         *config.bibliography,
         *([config.csl_path] if config.csl_path else []),
         *Path(__file__).parent.rglob("*.py"),

@@ -5,8 +5,12 @@ override it (``- {file: notes.md, markdown: gfm}``). The reader string goes to p
 ``--from`` (and to ``pandoc.read`` in the batch reader), and is part of every read cache key.
 
 - ``pandoc``: pandoc's Markdown with its default extensions (the manuscript's).
+- ``rmarkdown``: pandoc's Markdown as R Markdown (bookdown) reads it: bare URLs are links
+  (``autolink_bare_uris``), so they break at the line's end as links do.
 - ``gfm``: GitHub-flavoured Markdown as GitBook/HonKit write it: CommonMark with pipe tables,
-  strikeout, task lists, autolinks, footnotes, raw HTML and ``$``/``$$`` math.
+  strikeout, task lists, autolinks, footnotes, raw HTML and ``$``/``$$`` math; also heading
+  ids (``## Title {#id}``, as GitBook, HonKit and mdBook read them) and ``:::`` divs (what
+  :mod:`bookbuild.dialects.templates` makes of GitBook's exercise tags).
 - ``commonmark``: CommonMark with pandoc's extensions (``commonmark_x``: footnotes, pipe
   tables, strikeout, task lists, ``$`` math, raw HTML, attributes, definition lists …), as
   mdBook books are written.
@@ -21,7 +25,11 @@ from __future__ import annotations
 #: Flavour name -> pandoc reader (``--from``).
 FLAVOURS: dict[str, str] = {
     "pandoc": "markdown+tex_math_single_backslash",
-    "gfm": "gfm+footnotes+tex_math_dollars+raw_html+pipe_tables+strikeout+task_lists",
+    "rmarkdown": "markdown+autolink_bare_uris+tex_math_single_backslash",
+    "gfm": (
+        "gfm+footnotes+tex_math_dollars+raw_html+pipe_tables+strikeout+task_lists+attributes"
+        "+fenced_divs"
+    ),
     "commonmark": (
         "commonmark_x+footnotes+pipe_tables+strikeout+task_lists+tex_math_dollars"
         "+raw_html+attributes"

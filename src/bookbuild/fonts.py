@@ -565,9 +565,41 @@ def missing_warnings(plan: FontPlan) -> list[str]:
     return out
 
 
+#: The font settings an author names by family (pandoc's LaTeX variables).
+FONT_KEYS = ("mainfont", "sansfont", "monofont", "mathfont")
+#: A font named by its file, which fontspec finds by name: trusted as written.
+_FONT_FILE = re.compile(r"(?i)\.(otf|ttf|ttc|pfb)$|/")
+
+
+def drop_uninstalled_fonts(doc: Any) -> list[str]:
+    """Font families the book names (``monofont: Source Code Pro``, as Quarto and bookdown
+    books often do) that no installed font has are dropped, with their ``…fontoptions``:
+    the default font sets that text rather than fontspec stopping the build. One warning
+    each."""
+    out: list[str] = []
+    if shutil.which("fc-list") is None:
+        return out
+    for key in FONT_KEYS:
+        name = doc.get_metadata(key, None)
+        if not isinstance(name, str) or not name.strip() or _FONT_FILE.search(name.strip()):
+            continue
+        if find_font(name) is not None:
+            continue
+        del doc.metadata[key]
+        if f"{key}options" in doc.metadata:
+            del doc.metadata[f"{key}options"]
+        out.append(
+            f"{key} '{name}' is not installed: the default font is used "
+            "(install it, or name an installed font)"
+        )
+    return out
+
+
 def setup_fonts(doc: Any, config: Any) -> FontPlan:
     """Fonts for every character of ``doc``: preamble and pandoc variables set, a warning
-    (on ``doc.bookbuild_warnings``) for each character that cannot be printed."""
+    (on ``doc.bookbuild_warnings``) for each character that cannot be printed and for each
+    font family named that is not installed (:func:`drop_uninstalled_fonts`)."""
+    dropped = drop_uninstalled_fonts(doc)
     places = book_characters(doc, config)
     plan = plan_fonts(doc, config, places)
     apply_plan(doc, plan)
@@ -577,7 +609,7 @@ def setup_fonts(doc: Any, config: Any) -> FontPlan:
         allow_cjk_line_breaks(doc)
     warnings = getattr(doc, "bookbuild_warnings", None)
     if isinstance(warnings, list):
-        warnings.extend(missing_warnings(plan))
+        warnings.extend(dropped + missing_warnings(plan))
     doc.bookbuild_font_places = places
     return plan
 
@@ -595,7 +627,7 @@ def log_warnings(log: str, sources: dict[str, Any]) -> list[Any]:
     above. Characters no installed font has were reported before LaTeX ran and are skipped."""
     out = []
     seen = set()
-    chapters = [s for s in sources.values() if s.label.endswith(".md")]
+    chapters = [s for s in sources.values() if s.is_chapter]
     for match in _MISSING.finditer(log):
         char = chr(int(match.group(1), 16))
         if char in seen or ignorable(char):
@@ -620,5 +652,6 @@ def log_warnings(log: str, sources: dict[str, Any]) -> list[Any]:
 
 def check_glyphs(book: Any) -> list[Any]:
     """``bookbuild check``: the characters ``pdf`` will warn about (no LaTeX run)."""
+    dropped = drop_uninstalled_fonts(book.doc)
     plan = plan_fonts(book.doc, book.config, book_characters(book.doc, book.config))
-    return [diagnostic_from_text(w) for w in missing_warnings(plan)]
+    return [diagnostic_from_text(w) for w in dropped + missing_warnings(plan)]

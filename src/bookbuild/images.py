@@ -11,7 +11,9 @@ An image path is relative to book.yaml; as GitBook, HonKit and mdBook have it, a
 only exists relative to the chapter's own folder (``../assets/x.png``) is taken from there.
 
 Remote images (``http(s)://``) are never fetched: a framed placeholder with the alt text and
-the URL takes their place, with a warning naming the chapter file and line.
+the URL takes their place, with a warning naming the chapter file and line. A local image that
+does not exist (books kept elsewhere often lack their generated or binary images) gets the same
+placeholder and warning, so the rest of the book still builds.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from urllib.parse import unquote
 from .cache import CACHE_SUBDIR, digest
 from .config import BookConfig
 from .diagnostics import Diagnostic, SourceText, find_in_source
+from .filters import filterlib
 from .markers import marker_label
 
 #: What engines include as they are.
@@ -123,12 +126,17 @@ def converted(path: Path, config: BookConfig) -> Path:
 def source_place(
     sources: dict[str, SourceText], needle: str
 ) -> tuple[str | None, int | None, str | None]:
-    """(file, line, text) of the first chapter line holding ``needle``."""
-    for source in sources.values():
-        if source.label.endswith((".md", ".markdown")):
-            line = find_in_source(source.lines, needle, 1, None)
-            if line:
-                return source.display, line, source.lines[line - 1]
+    """(file, line, text) of the first chapter line holding ``needle``; for a path made
+    relative to the book directory (a layout's ``images/x.png`` in ``src/ch/``), the
+    chapter's own shorter spelling of it (``ch/images/x.png``, ``images/x.png``, ``x.png``)."""
+    parts = needle.split("/")
+    for start in range(len(parts)):
+        probe = "/".join(parts[start:])
+        for source in sources.values():
+            if source.is_chapter:
+                line = find_in_source(source.lines, probe, 1, None)
+                if line:
+                    return source.display, line, source.lines[line - 1]
     return None, None, None
 
 
@@ -136,21 +144,33 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
-def placeholder(elem: Any, fmt: str) -> Any:
-    """A framed box with the image's alt text and URL, in place of a remote image."""
+def placeholder(elem: Any, fmt: str, missing: bool = False) -> Any:
+    """A framed box with the image's alt text and URL, in place of a remote image (or, with
+    ``missing``, of a local one that does not exist: its path, marked as not found)."""
     import panflute as pf
 
     alt = list(elem.content) or [pf.Str("image")]
-    link = pf.Link(pf.Str(elem.url), url=elem.url)
+    if missing:
+        where: Any = pf.Span(
+            pf.Str("image"),
+            pf.Space(),
+            pf.Str("not"),
+            pf.Space(),
+            pf.Str("found:"),
+            pf.Space(),
+            pf.Code(elem.url),
+        )
+    else:
+        where = pf.Link(pf.Str(elem.url), url=elem.url)
     if fmt not in ("latex", "beamer"):
-        return pf.Span(pf.Str("["), *alt, pf.Str(":"), pf.Space(), link, pf.Str("]"))
+        return pf.Span(pf.Str("["), *alt, pf.Str(":"), pf.Space(), where, pf.Str("]"))
     return pf.Span(
         pf.RawInline("\\fbox{\\parbox{0.8\\linewidth}{\\centering\\small ", "latex"),
         *alt,
         pf.RawInline("\\\\[2pt]\\footnotesize ", "latex"),
-        link,
+        where,
         pf.RawInline("}}", "latex"),
-        classes=["remote-image"],
+        classes=["missing-image" if missing else "remote-image"],
     )
 
 
@@ -193,9 +213,24 @@ def prepare_images(
             path = beside
             elem.url = os.path.relpath(beside.resolve(), config.book_dir.resolve())
             elem.url = Path(elem.url).as_posix()
+        if not path.is_file() and not any(
+            path.with_suffix(ext).is_file() for ext in NATIVE
+        ):  # nothing printed silently in its place: a framed placeholder and a warning
+            file, line, text = source_place(sources, elem.url)
+            found.append(
+                Diagnostic(
+                    "warning",
+                    f"image '{elem.url}' not found: a placeholder is printed",
+                    file,
+                    line,
+                    text,
+                    "image paths are relative to the chapter file or to the book directory",
+                )
+            )
+            return placeholder(elem, fmt, missing=True)
         suffix = path.suffix.lower()
         if not path.is_file() or suffix in NATIVE or suffix not in VECTOR | RASTER:
-            return None  # missing or native: check_images says what is wrong
+            return None  # native, or a format image_errors names
         try:
             elem.url = converted(path, config).as_posix()
         except (ConversionError, OSError, subprocess.TimeoutExpired) as exc:
@@ -212,5 +247,5 @@ def prepare_images(
             )
         return None
 
-    doc.walk(visit)
+    filterlib().walk(doc, visit, doc, (pf.RawBlock, pf.Image))
     return found

@@ -4,8 +4,9 @@
   ``:N:`` to the end, ``::M`` from the start), ``{{#include file:name}}`` (the lines between
   ``ANCHOR: name`` and ``ANCHOR_END: name``), ``{{#rustdoc_include file[:range|:anchor]}}``
   (the whole file, lines outside the range hidden as rustdoc ``# `` lines),
-  ``{{#playground file [attrs]}}`` (the file as a Rust code block); ``\\{{#include x}}`` is
-  the escaped form and prints literally without the backslash.
+  ``{{#playground file [attrs]}}`` (the file as a Rust code block); ``{{#title X}}`` (the
+  HTML page's <title>: the PDF has the table of contents' title, so it goes); ``\\{{#include
+  x}}`` is the escaped form of each and prints literally without the backslash.
 - Quarto: ``{{< include file >}}``; ``{{{< include file >}}}`` prints ``{{< include file >}}``.
 
 Paths are relative to the file holding the include, and must stay inside the book
@@ -34,7 +35,7 @@ from .paths import display_path
 MAX_DEPTH = 10
 
 _MDBOOK = re.compile(
-    r"(?P<escape>\\)?\{\{\s*#(?P<kind>include|rustdoc_include|playground)\s+(?P<arg>[^}]*?)\s*\}\}"
+    r"(?P<escape>\\)?\{\{\s*#(?P<kind>include|rustdoc_include|playground|title)\s+(?P<arg>[^}]*?)\s*\}\}"
 )
 _QUARTO = re.compile(r"(?P<qescape>\{)?\{\{<\s*include\s+(?P<arg>[^>]*?)\s*>\}\}(?(qescape)\})")
 _ANCHOR = re.compile(r"ANCHOR:\s*(?P<name>[\w-]+)")
@@ -206,6 +207,8 @@ def _split_line(line: str) -> list[str | tuple[str, str]]:
         pieces.append(line[position : match.start()])
         if "kind" in match.groupdict() and match.group("escape"):
             pieces.append(match.group(0)[1:])  # \{{#include x}} prints as {{#include x}}
+        elif "kind" in match.groupdict() and match.group("kind") == "title":
+            pieces.append("")  # an HTML page title: nothing to print
         elif "kind" in match.groupdict():
             pieces.append((match.group("kind"), match.group("arg")))
         elif match.group("qescape"):

@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from .diagnostics import Diagnostic, SourceText, find_in_source
+from .filters import filterlib
 from .markers import panflute_label, src_place
 from .syntax import CROSSREF_ID, NOTE_USE
 
@@ -126,5 +127,5 @@ def scan_document(
 
     for block in doc.content:
         if not places.see(block):
-            block.walk(visit)
+            filterlib().walk(block, visit, doc, (pf.RawBlock, pf.RawInline, pf.Str, pf.Cite))
     return found

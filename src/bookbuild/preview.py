@@ -33,7 +33,7 @@ from .paths import display_path
 from .pipeline import typeset
 from .progress import Progress
 from .stages.assemble import Assembled, ChapterText, assemble
-from .stages.compile import search_path, start_warm
+from .stages.compile import engine_search_path, start_warm
 from .stages.read import header_ids, read_book
 from .stages.transform import Document, Transformed
 from .stages.warm import WarmEngine, warm_engine
@@ -426,7 +426,7 @@ def _warm_engine(config: BookConfig, name: str, engines: contextlib.ExitStack) -
                 config.engine,
                 workdir / f"{name}.tex",
                 last.read_text(encoding="utf-8", errors="replace"),
-                search_path(config),
+                engine_search_path(config),
                 [aux] if aux is not None else [],
                 shared,
                 (config.build_dir,),

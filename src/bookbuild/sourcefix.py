@@ -7,7 +7,8 @@ Each fix keeps every line where it is (a warning's line number stays the author'
   it becomes ``* * *``.
 - In the CommonMark flavours (``gfm``, ``commonmark``), whose pandoc readers have no
   ``tex_math_single_backslash``, ``\\(…\\)`` becomes ``$…$`` and ``\\[…\\]`` becomes ``$$…$$``
-  outside code.
+  outside code; so do mdBook's doubled ``\\\\(…\\\\)`` and ``\\\\[…\\\\]`` (MathJax's delimiters
+  once CommonMark has read the escapes).
 
 It also finds a footnote defined twice in one chapter (with ``note_scope: chapter`` an
 error naming both lines).
@@ -22,8 +23,10 @@ from .syntax import NOTE_DEFINITION
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _DASHES = re.compile(r"^ {0,3}-{3,}[ \t]*$")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
-_INLINE_MATH = re.compile(r"\\\((.+?)\\\)", re.S)
-_DISPLAY_MATH = re.compile(r"\\\[(.+?)\\\]", re.S)
+# One backslash, or two as mdBook books write MathJax's delimiters (CommonMark reads ``\\(``
+# as ``\(``, which MathJax then sees).
+_INLINE_MATH = re.compile(r"\\{1,2}\((.+?)\\{1,2}\)", re.S)
+_DISPLAY_MATH = re.compile(r"\\{1,2}\[(.+?)\\{1,2}\]", re.S)
 
 
 def _code_lines(lines: list[str]) -> set[int]:

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..diagnostics import Diagnostic, did_you_mean
+from ..dialects.cells import ATTRIBUTE as CELL_ATTRIBUTE
 from ..fonts import check_glyphs
 from ..paths import display_path
 from ..syntax import CROSSREF_ID, LEADING_LABEL, NOTE_DEFINITION, NOTE_USE
@@ -25,11 +26,13 @@ QUARTO_REF = re.compile(
 
 
 def check_citations(book: Book) -> list[Diagnostic]:
-    """Citations of keys the bibliography lacks (error); entries never cited (info)."""
+    """Citations of keys the bibliography lacks (error); Quarto references to labels the book
+    does not define (warning, as ``pdf`` warns); entries never cited (info)."""
     import panflute as pf
 
     found: list[Diagnostic] = []
     cited: set[str] = set()
+    labels: set[str] | None = None  # the Quarto labels the book defines, read when needed
     bib_names = ", ".join(display_path(p) for p in book.config.bibliography) or "references:"
     for source, elem in book.elements():
         if not isinstance(elem, pf.Cite):
@@ -39,9 +42,18 @@ def check_citations(book: Book) -> list[Diagnostic]:
             cited.add(key)
             if CROSSREF_ID.match(key) or key == "*":
                 continue
-            if QUARTO_REF.match(key) and any(p.stem == "quarto" for p in book.config.filters):
-                continue  # the quarto filter resolves it (and warns when it cannot)
             pattern = cite_pattern(key)
+            if QUARTO_REF.match(key) and any(p.stem == "quarto" for p in book.config.filters):
+                # the quarto filter resolves it; one it cannot is printed as ?? (pdf warns too)
+                if labels is None:
+                    labels = _quarto_labels(book)
+                kind, _, name = key.partition("-")
+                if key in labels or f"{kind}:{name}" in labels:
+                    book.locate(source, pattern)
+                else:
+                    message = f"reference '@{key}': no {{#{key}}} in the book"
+                    found.append(book.diagnostic(source, pattern, "warning", message))
+                continue
             if not book.has_bibliography:
                 message = f"citation '@{key}' but the book has no bibliography"
             elif key not in book.bib:
@@ -59,6 +71,61 @@ def check_citations(book: Book) -> list[Diagnostic]:
                 found.append(
                     Diagnostic("info", f"bibliography entry '{key}' is never cited", file, line)
                 )
+    return found
+
+
+#: bookdown's reference, ``\@ref(label)`` (pandoc reads the ``\@`` as ``@``).
+BOOKDOWN_REF = re.compile(r"@ref\(([^()\s]+)\)")
+
+
+def check_bookdown_refs(book: Book) -> list[Diagnostic]:
+    """bookdown's ``\\@ref(label)`` to a label the book does not define (warning, as ``pdf``
+    warns and prints ??). Known: every id (headings' generated ones too), the labels of
+    :func:`~bookbuild.dialects.labels.dialect_labels`, and ``kind:name`` where ``name`` is an
+    id or a chunk's label (``thm:pyth`` for ```` ```{theorem, pyth} ````, ``tab:cars`` …)."""
+    import panflute as pf
+
+    if not any(p.stem == "bookdown" for p in book.config.filters):
+        return []
+    uses = [
+        (source, label)
+        for source, elem in book.elements()
+        if isinstance(elem, pf.Str) and "@ref(" in elem.text
+        for label in BOOKDOWN_REF.findall(elem.text)
+    ]
+    if not uses:
+        return []
+    known = _quarto_labels(book) | {
+        label.replace("tbl:", "tab:", 1) for label in _quarto_labels(book)
+    }
+    for _, elem in book.elements():
+        if isinstance(elem, pf.CodeBlock) and CELL_ATTRIBUTE in elem.attributes:
+            header = elem.attributes[CELL_ATTRIBUTE]
+            first = header.split(",")[0].strip()
+            named = re.search(r"\blabel\s*=\s*[\"']([^\"']+)", header)
+            known |= (
+                {named.group(1)} if named else ({first} if first and "=" not in first else set())
+            )
+    found: list[Diagnostic] = []
+    for source, label in uses:
+        pattern = re.escape(f"@ref({label})")
+        name = label.split(":", 1)[1] if ":" in label else None
+        if label in known or (name is not None and name in known):
+            book.locate(source, pattern)
+            continue
+        message = f"reference '\\@ref({label})': no such label in the book"
+        found.append(book.diagnostic(source, pattern, "warning", message))
+    return found
+
+
+def _quarto_labels(book: Book) -> set[str]:
+    """Every id the book's elements carry, and the labels Quarto writes elsewhere (a cell's
+    ``#| label: fig-x``), as :func:`bookbuild.dialects.labels.dialect_labels` names them."""
+    from ..dialects.labels import dialect_labels
+
+    found = {getattr(e, "identifier", "") for _, e in book.elements()} - {""}
+    for source in book.chapters:
+        found |= dialect_labels(source.text)
     return found
 
 
@@ -158,31 +225,47 @@ def check_crossrefs(book: Book) -> list[Diagnostic]:
 _IMAGE_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".eps", ".svg")
 
 
-def check_images(book: Book) -> list[Diagnostic]:
-    """Images whose file does not exist (relative to the book directory)."""
+#: ``src`` of an ``<img>`` in raw HTML (the html filter makes it an image in ``pdf``).
+_HTML_IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.I)
+
+
+def _images(book: Book) -> Iterator[tuple[Source, str]]:
+    """(source, URL) of every image: Markdown images and ``<img>`` in raw HTML."""
     import panflute as pf
 
+    for source, elem in book.elements():
+        if isinstance(elem, pf.Image):
+            yield source, elem.url
+        elif isinstance(elem, pf.RawBlock | pf.RawInline) and elem.format == "html":
+            for match in _HTML_IMG_SRC.finditer(elem.text):
+                yield source, match.group(1)
+
+
+def check_images(book: Book) -> list[Diagnostic]:
+    """Images whose file does not exist (relative to the book directory): a warning, as
+    ``pdf`` prints a placeholder for them."""
     found: list[Diagnostic] = []
     book_dir = book.config.book_dir
-    for source, elem in book.elements():
-        if isinstance(elem, pf.Image) and re.match(r"(?i)https?://", elem.url):
-            message = f"remote image '{elem.url}' is not downloaded: a placeholder is printed"
-            found.append(book.diagnostic(source, re.escape(elem.url), "warning", message))
+    for source, url in _images(book):
+        # a layout book's paths are made relative to the book: the page wrote a shorter one
+        pattern = re.escape(url if url in source.text else url.rsplit("/", 1)[-1])
+        if re.match(r"(?i)https?://", url):
+            message = f"remote image '{url}' is not downloaded: a placeholder is printed"
+            found.append(book.diagnostic(source, pattern, "warning", message))
             continue
-        if not isinstance(elem, pf.Image) or re.match(r"[a-zA-Z][\w+.-]*:", elem.url):
+        if re.match(r"[a-zA-Z][\w+.-]*:", url):
             continue
-        pattern = re.escape(elem.url)
-        path = book_dir / unquote(elem.url)
+        path = book_dir / unquote(url)
         candidates = (
             [path] if path.suffix else [path, *(path.with_suffix(s) for s in _IMAGE_SUFFIXES)]
         )
         if source is not book.metadata:  # relative to the chapter's own folder (GitBook, Quarto)
-            candidates.append(source.path.parent / unquote(elem.url))
+            candidates.append(source.path.parent / unquote(url))
         if any(p.is_file() for p in candidates):
             book.locate(source, pattern)
             continue
-        message = f"image '{elem.url}' not found in {display_path(book_dir)}/"
-        found.append(book.diagnostic(source, pattern, "error", message))
+        message = f"image '{url}' not found in {display_path(book_dir)}/: a placeholder is printed"
+        found.append(book.diagnostic(source, pattern, "warning", message))
     return found
 
 
@@ -311,8 +394,9 @@ def check_list_indent(book: Book) -> list[Diagnostic]:
 
 def check_empty_sections(book: Book) -> list[Diagnostic]:
     """Headings followed directly by a heading of the same or a higher level, or by the end
-    of the chapter (info: what is left to write). Part headings and the last heading of a
-    book with a bibliography (citeproc puts the references there) are not counted."""
+    of the chapter (info: what is left to write). Part headings, a layout's draft pages
+    (listed in its table of contents, no file yet) and the last heading of a book with a
+    bibliography (citeproc puts the references there) are not counted."""
     import panflute as pf
 
     def is_content(block: Any) -> bool:
@@ -329,7 +413,9 @@ def check_empty_sections(book: Book) -> list[Diagnostic]:
             where = source.next_line(heading_pattern(level))
             after = content[index + 1] if index + 1 < len(content) else None
             empty = after is None or (isinstance(after, pf.Header) and after.level <= level)
-            if "part" in block.classes or (block is last and book.has_bibliography):
+            if "part" in block.classes or "draft" in block.classes:  # a layout's draft page
+                empty = False
+            if block is last and book.has_bibliography:
                 empty = False
             if empty:
                 written = source.text.split("\n")[where - 1].strip() if where else ""
@@ -378,6 +464,7 @@ def check_unprinted(book: Book) -> list[Diagnostic]:
 
 CHECKS: tuple[Callable[[Book], list[Diagnostic]], ...] = (
     check_citations,
+    check_bookdown_refs,
     check_footnotes,
     check_crossrefs,
     check_images,

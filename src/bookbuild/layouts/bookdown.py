@@ -5,7 +5,9 @@
   directory in name order (``rmd_subdir: true`` adds subfolders), files starting with ``_``
   skipped, ``index.Rmd`` first, as bookdown orders them;
 - the YAML header of ``index.Rmd`` (the first file): title, subtitle, author, date,
-  description (the abstract), bibliography, csl, link-citations, lang;
+  description (the abstract), bibliography, csl, link-citations, lang, and the pandoc LaTeX
+  variables bookdown hands on (classoption, fontsize, geometry, lof, lot, fonts …;
+  :func:`print_settings`);
 - parts and appendices come from the chapters' own ``# (PART) Title {-}`` and
   ``# (APPENDIX) Appendix {-}`` headings; a file may hold several chapters, so headings stay
   at the levels written.
@@ -20,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from ..paths import display_path
 from . import BookTree, Entry, layout_error, resolve_file
 
 #: index.Rmd keys that become the book's metadata (the others are R Markdown's).
@@ -80,6 +83,27 @@ def header_metadata(values: dict[str, Any], book_dir: Path) -> dict[str, Any]:
     return metadata
 
 
+#: The classes bookdown books name that bookbuild's report class stands in for as it is.
+BOOK_CLASSES = {"book", "report"}
+
+
+def print_settings(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The pandoc LaTeX variables of a YAML header that shape the printed book (fontsize,
+    geometry, classoption, lof, lot, fonts …: the keys bookdown hands pandoc), and a note for
+    the document class when bookbuild does not honour it (it typesets with report; ``book``
+    and ``report`` pass without a word). natbib's ``biblio-style`` (apalike in bookdown's
+    template) needs none: citeproc prints author-date citations as it does."""
+    from ..dialects.quarto_format import RENAMED
+
+    keys = set(RENAMED.values()) - set(METADATA_KEYS.values()) - {"crossref", "documentclass"}
+    settings = {k: v for k, v in values.items() if k in keys and v is not None}
+    notes: list[str] = []
+    document_class = values.get("documentclass")
+    if document_class is not None and str(document_class) not in BOOK_CLASSES:
+        notes.append(f"documentclass '{document_class}': not honoured (typeset with report)")
+    return settings, notes
+
+
 def _yaml_file(path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
     from ..config import _parse_yaml
 
@@ -136,8 +160,17 @@ def read_bookdown(book_dir: Path) -> BookTree:
     first = entries[0].path
     assert first is not None
     header = front_matter(first.read_text(encoding="utf-8", errors="replace"))
-    metadata = header_metadata(header, book_dir)
+    settings, unhonoured = print_settings(header)
+    metadata = {**settings, **header_metadata(header, book_dir)}
     metadata.setdefault("title", book_dir.name)
+    bib = header.get("bibliography")
+    unhonoured += [
+        f"bibliography '{name}' is not in the book: left out"
+        + (" (knitr writes it as R builds the book)" if name == "packages.bib" else "")
+        for name in ([bib] if isinstance(bib, str) else bib if isinstance(bib, list) else [])
+        if isinstance(name, str) and not (book_dir / name).is_file()
+    ]
+    notes = [f"{display_path(first)}:1: note: {message}" for message in unhonoured]
     return BookTree(
         layout="bookdown",
         layout_file=config_file if config_file.is_file() else first,
@@ -145,8 +178,9 @@ def read_bookdown(book_dir: Path) -> BookTree:
         entries=entries,
         metadata=metadata,
         metadata_file=first,
-        markdown="pandoc",
+        markdown="rmarkdown",
         note_scope="book",
         extra_filters=["bookdown"],
         shift_headings=False,
+        notes=notes,
     )

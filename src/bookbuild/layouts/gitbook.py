@@ -1,7 +1,8 @@
 """GitBook / HonKit books: ``SUMMARY.md``, optional ``book.json``, ``README.md``.
 
 - ``book.json``: ``root`` (the folder holding the book's files), ``title``, ``author``,
-  ``language``, ``description``, and ``structure`` (other names for ``summary``/``readme``);
+  ``language``, ``description``, ``structure`` (other names for ``summary``/``readme``) and
+  ``variables`` (``{{ book.name }}`` in the pages: the ``book-variables`` metadata);
 - ``SUMMARY.md`` in the root: the table of contents (see :mod:`.summary`);
 - ``README.md``: the introduction, an unnumbered chapter before the others (added first when
   the summary does not list it).
@@ -37,6 +38,12 @@ def _json_line(path: Path, key: str) -> int:
         if f'"{key}"' in line:
             return number
     return 1
+
+
+#: The README's first level-1 heading: ``# Title`` or ``Title`` over a line of ``=``.
+_TITLE = re.compile(
+    r"^(?:#[ \t]+(?P<atx>.+?)[ \t]*#*[ \t]*|(?P<setext>[^\s#>\-*].*)\n=+[ \t]*)$", re.M
+)
 
 
 def read_gitbook(book_dir: Path, found: Path) -> BookTree:
@@ -92,9 +99,14 @@ def read_gitbook(book_dir: Path, found: Path) -> BookTree:
     if isinstance(settings.get("description"), str) and settings["description"].strip():
         metadata["subtitle"] = settings["description"].strip()
     if "title" not in metadata and readme.is_file():
-        heading = re.search(r"^#\s+(.+?)\s*#*$", readme.read_text(encoding="utf-8"), re.M)
+        heading = _TITLE.search(readme.read_text(encoding="utf-8"))
         if heading:
-            metadata["title"] = heading.group(1)
+            metadata["title"] = heading.group("atx") or heading.group("setext").strip()
+    variables = settings.get("variables")
+    if isinstance(variables, dict) and variables:  # {{ book.x }} in the pages
+        metadata["book-variables"] = {
+            str(k): str(v) for k, v in variables.items() if isinstance(v, str | int | float)
+        }
     metadata.setdefault("title", book_dir.name)
     return BookTree(
         layout="gitbook",

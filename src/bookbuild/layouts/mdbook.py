@@ -1,7 +1,9 @@
 """mdBook books: ``book.toml`` and ``src/SUMMARY.md``.
 
-- ``book.toml`` ``[book]``: ``title``, ``authors``, ``language``, ``description``
-  (the subtitle) and ``src`` (the folder of the chapters, default ``src``);
+- ``book.toml`` ``[book]``: ``title``, ``authors`` (or an older book's ``author``), ``language``,
+  ``description`` (the subtitle) and ``src`` (the folder of the chapters, default ``src``);
+- ``[output.html.code.hidelines]``: the hidden-line prefix of each language
+  (``code-hidelines`` metadata, for the code filter);
 - ``<src>/SUMMARY.md``: prefix chapters, numbered nested chapters, ``# Part`` titles,
   separators, suffix chapters and drafts (see :mod:`.summary`).
 
@@ -68,13 +70,18 @@ def read_mdbook(path: Path) -> BookTree:
         metadata["title"] = book["title"]
     if isinstance(book.get("description"), str) and book["description"].strip():
         metadata["subtitle"] = book["description"].strip()
-    authors = book.get("authors")
+    authors = book.get("authors", book.get("author"))  # ``author = "…"``: older books
     if isinstance(authors, list) and authors:
         metadata["author"] = [str(a) for a in authors]
     elif isinstance(authors, str):
         metadata["author"] = authors
     if isinstance(book.get("language"), str):
         metadata["lang"] = book["language"]
+    hidelines: Any = data
+    for key in ("output", "html", "code", "hidelines"):
+        hidelines = hidelines.get(key) if isinstance(hidelines, dict) else None
+    if isinstance(hidelines, dict) and hidelines:  # hidden-line prefixes per language
+        metadata["code-hidelines"] = {str(k): str(v) for k, v in hidelines.items()}
     metadata.setdefault("title", book_dir.name)
     return BookTree(
         layout="mdbook",

@@ -13,7 +13,8 @@ stages: they call it.
   ``# (PART)``) become ``# Title {.part}`` headings, which the ``parts`` filter turns into
   real parts; drafts become headings with no text; appendices start with ``\\appendix``;
 - prefix, suffix and draft-less unnumbered pages, and titles that carry their own number
-  ("Chapter 1. …", "1.1 …"), are unnumbered, and so is everything under them;
+  ("Chapter 1. …", "1.1 …"), are unnumbered, and so is everything under them (in a
+  bookdown or Quarto chapter too: ``# Preface {-}`` makes its ``## …`` sections unnumbered);
 - relative image paths are made relative to the book directory (they are written relative
   to the chapter file, as the source tools read them).
 """
@@ -96,7 +97,7 @@ def shape_chapter(config: Any, path: Path, text: str, blocks: list[Any]) -> list
     elif layout.tree.shift_headings:
         out += _shifted(page.entry, body, page.entry.depth)
     else:
-        out += _titled(page.entry, text, body)
+        out += _unnumbered_below(_titled(page.entry, text, body))
     out += [_synthetic(entry) for entry in page.trail]
     _rebase_images(out, path.parent, config.book_dir)
     return out
@@ -132,7 +133,7 @@ def _synthetic(entry: Entry) -> Any:
     if entry.kind == "part":
         classes = ["part"] if entry.numbered else ["part", "unnumbered"]
         return _header(1, entry.title, classes)
-    classes = [] if entry.numbered else ["unnumbered"]
+    classes = ["draft"] if entry.numbered else ["draft", "unnumbered"]  # draft: no text
     return _header(min(max(entry.depth, 1), MAX_LEVEL), entry.title, classes)
 
 
@@ -177,17 +178,40 @@ def _relevel(blocks: list[Any], shift: int, unnumbered: bool) -> list[Any]:
     return out
 
 
+def _close_gaps(headers: list[Any], title: Any | None) -> None:
+    """Heading levels without gaps, in place: a heading is at most one level below the one it
+    follows (``#`` then ``####`` is a title and its section, not a title and a section three
+    levels down numbered 1.0.0.1); ``title``, the page's title heading, is above them all."""
+    top = min(h["c"][0] for h in headers)
+    stack: list[tuple[int, int]] = []  # (written level, closed level) of the open headings
+    for header in headers:
+        written = header["c"][0]
+        if title is not None and header is title:
+            stack = [(0, top)]  # everything after it is below it
+            header["c"][0] = top
+            continue
+        while stack and stack[-1][0] >= written:
+            stack.pop()
+        header["c"][0] = stack[-1][1] + 1 if stack else top
+        stack.append((written, header["c"][0]))
+
+
 def _shifted(entry: Entry, blocks: list[Any], depth: int) -> list[Any]:
-    """A SUMMARY page: its title heading on level ``depth``, its sections below."""
+    """A SUMMARY page: its title heading on level ``depth``, its sections below. A file that
+    opens with a top heading has it as its title, even when more top headings follow (they
+    become its sections); heading levels skipped in the file are closed up."""
     headers = _headers(blocks)
     depth = max(depth, 1)
     unnumbered = not entry.numbered
     if headers:
         top = min(h["c"][0] for h in headers)
         first = headers[0]
-        own_title = first["c"][0] == top and sum(h["c"][0] == top for h in headers) == 1
         before = blocks.index(first) if first in blocks else len(blocks)
-        if own_title and not any(b.get("t") not in ("RawBlock", "Null") for b in blocks[:before]):
+        opens = first["c"][0] == top and not any(
+            b.get("t") not in ("RawBlock", "Null") for b in blocks[:before]
+        )
+        _close_gaps(headers, first if opens else None)
+        if opens:
             if pre_numbered(plain_text(first["c"][2])):
                 unnumbered = True
             shaped = _relevel(blocks, depth - top, unnumbered)
@@ -227,6 +251,19 @@ def _titled(entry: Entry, text: str, blocks: list[Any]) -> list[Any]:
         classes = ["unnumbered"]
     heading = _header(1, title.strip(), classes)
     return [heading, *_relevel(blocks, max(0, 2 - top), bool(classes))]
+
+
+def _unnumbered_below(blocks: list[Any]) -> list[Any]:
+    """The sections of an unnumbered chapter (``# Preface {-}`` then ``## Motivation``) are
+    unnumbered too, in place: in a PDF they would otherwise print as 0.1, 0.2 ..."""
+    inside = False
+    for header in _headers(blocks):
+        level, classes = header["c"][0], header["c"][1][1]
+        if level == 1:
+            inside = "unnumbered" in classes and "part" not in classes
+        elif inside:
+            _unnumber(header)
+    return blocks
 
 
 def _part_page(entry: Entry, blocks: list[Any]) -> list[Any]:

@@ -16,7 +16,8 @@ import yaml
 
 from ..config import BookConfig, Chapter
 from ..diagnostics import Diagnostic, SourceText
-from ..dialects.cells import normalise_cells
+from ..dialects.cells import read_cells
+from ..dialects.templates import rewrite_tags
 from ..errors import BookbuildError
 from ..includes import expand
 from ..markers import chapter_marker
@@ -33,7 +34,7 @@ class ChapterText:
     chapter: Chapter
     label: str  # the path shown in markers and messages, e.g. book/ml-jobs.md
     text: str  # as pandoc reads it: includes expanded (see bookbuild.includes)
-    warnings: list[Diagnostic] = field(default_factory=list)  # from expanding its includes
+    warnings: list[Diagnostic] = field(default_factory=list)  # its includes, an open cell
     written: str | None = None  # the file as written, when includes changed the text
     chapter_lines: list[int] | None = None  # per line of ``text``: the file's line
 
@@ -84,6 +85,8 @@ def book_sources(config: BookConfig, chapters: list[ChapterText]) -> dict[str, S
 def chapter_texts(config: BookConfig) -> list[ChapterText]:
     """Read every chapter file as UTF-8 text; a bad file is a one-line error naming it."""
     texts = []
+    values = config.metadata.get("book-variables")  # GitBook's {{ book.x }} (templates.py)
+    variables = {str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else None
     for chapter in config.chapters:
         label = chapter.path.relative_to(config.source_root).as_posix()
         shown = display_path(chapter.path)
@@ -112,16 +115,39 @@ def chapter_texts(config: BookConfig) -> list[ChapterText]:
         text = text.removeprefix("\ufeff")
         expanded = expand(text, chapter.path, config.book_dir)  # includes, info strings
         # knitr/Quarto cell fences -> fenced code pandoc reads (same lines; dialects/cells.py)
-        read = normalise_cells(expanded.text)
+        read, unclosed = read_cells(expanded.text)
+        # GitBook/HonKit template tags -> Markdown (dialects/templates.py; lines mapped back)
+        read, came_from, tags_left = rewrite_tags(read, variables)
+        # (a closing fence read_cells added past the end stands at the file's last line)
+        last = len(expanded.chapter_lines)
+        lines = [expanded.chapter_lines[min(n, last) - 1] for n in came_from]
+        written = text.split("\n")
+        warnings = list(expanded.warnings)
+        if unclosed is not None:
+            line = expanded.chapter_lines[unclosed - 1] if expanded.chapter_lines else unclosed
+            warnings.append(
+                Diagnostic(
+                    "warning",
+                    "code cell never closed: it runs to the end of the file",
+                    shown,
+                    line,
+                    written[line - 1] if 0 < line <= len(written) else None,
+                    "end the cell with a line of backticks",
+                )
+            )
+        for line, message in tags_left:
+            at = expanded.chapter_lines[line - 1]
+            quoted = written[at - 1] if 0 < at <= len(written) else None
+            warnings.append(Diagnostic("warning", message, shown, at, quoted))
         changed = read != text
         texts.append(
             ChapterText(
                 chapter,
                 label,
                 read,
-                expanded.warnings,
+                warnings,
                 text if changed else None,
-                expanded.chapter_lines if changed else None,
+                lines if changed else None,
             )
         )
     return texts

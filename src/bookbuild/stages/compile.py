@@ -11,6 +11,10 @@ latexmk that saves its start (Perl, its file database) and the separate xdvipdfm
 about 0.4 s per build of a 300-page book. If a pass fails, the files it had started to
 rewrite are put back as they were, so the next build starts from the last good state.
 
+Under xelatex, an edit to one chapter of an up-to-date PDF is typeset alone and its pages
+spliced into the last PDF (:mod:`bookbuild.stages.splice`, :func:`chapter_splice`) when that
+gives what the pass would; otherwise the pass runs as above.
+
 LaTeX never runs with shell escape: the engine gets ``-no-shell-escape`` and the environment
 sets ``shell_escape=f`` and ``openout_any=p``.
 
@@ -28,21 +32,24 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import indexprog
 from ..builddir import write_if_changed
 from ..config import BookConfig
 from ..diagnostics import Diagnostic, SourceText, find_in_source
 from ..errors import LatexError, ToolMissingError
 from ..fingerprint import pdf_fingerprint
-from ..indexprog import INDEX_SIDE_FILES, update_index
+from ..indexprog import INDEX_SIDE_FILES, IndexSync, update_index
 from ..markers import src_place
 from ..paths import display_path
 from ..progress import Progress
-from . import onepass, warm
+from . import onepass, splice, warm
+from .warm import WarmEngine as WarmEngineType
 
 #: Debian packages that give bookbuild every engine and the LaTeX packages the book uses.
 APT_PACKAGES = (
@@ -55,9 +62,25 @@ SAFE_ENV = {"shell_escape": "f", "openout_any": "p"}
 #: Passes after which the engine stops even if the .aux still changes (as latexmk does).
 MAX_PASSES = 5
 #: Files of the job that are not read back by the next pass.
-NOT_REREAD = {".tex", ".log", ".pdf", ".xdv", ".dvi", ".fls", ".fdb_latexmk", ".synctex.gz"}
+#: (``.pages``: the page marks a pass writes and reads back itself, filters/_filterlib.py.)
+NOT_REREAD = {
+    ".tex",
+    ".log",
+    ".pdf",
+    ".xdv",
+    ".dvi",
+    ".fls",
+    ".fdb_latexmk",
+    ".synctex.gz",
+    ".pages",
+}
 #: The kernel's count of pages changes when the contents appear, but no text depends on it.
-IGNORED_AUX_LINE = re.compile(rb"^\\gdef ?\\@abspage@last\{\d+\}\r?\n?", re.M)
+#: Nor on the splice's chapter checkpoints (comments; stages/splice.py).
+IGNORED_AUX_LINE = re.compile(
+    rb"^(\\gdef ?\\@abspage@last\{\d+\}|%bookbuild-splice .*)\r?\n?", re.M
+)
+#: The index's files: settled for the one-pass check when the pass sorted its own index.
+INDEX_FILES = {".idx", ".ilg", ".ind"}
 
 
 @dataclass
@@ -74,10 +97,13 @@ class EngineResult:
     log: Path
     passes: list[EnginePass] = field(default_factory=list)
     settled: bool = True  # False: the .aux still changed after MAX_PASSES passes
+    page_count: int | None = None  # known without the log (a spliced chapter's PDF)
 
     @property
     def pages(self) -> int | None:
         """Page count, as the engine's log states it ("Output written on … (23 pages")."""
+        if self.page_count is not None:
+            return self.page_count
         if not self.log.is_file():
             return None
         found = re.findall(
@@ -134,11 +160,6 @@ def engine_env(search_path: list[Path]) -> dict[str, str]:
     # A trailing separator keeps TeX's default search path after ours.
     env["TEXINPUTS"] = f".{os.pathsep}{extra}{os.pathsep}{env.get('TEXINPUTS', '')}"
     return env
-
-
-def search_path(config: BookConfig) -> list[Path]:
-    """Where the engine looks for inputs besides the work directory (TEXINPUTS)."""
-    return [config.book_dir, *{p.parent for p in config.preamble}]
 
 
 def start_warm(
@@ -229,13 +250,16 @@ def _run_once(
     env: dict[str, str],
     on_output: Callable[[str], None] | None,
     output_lines: list[str],
+    answer: Callable[[str], str | None] | None = None,
 ) -> int:
-    """Run one engine process in its own process group (killed with it on Ctrl-C)."""
+    """Run one engine process in its own process group (killed with it on Ctrl-C). With
+    ``answer``, the engine's input is a pipe: each line of its output goes to ``answer``, and
+    what that returns (when not None) is written to the engine as a line."""
     proc = subprocess.Popen(
         command,
         cwd=workdir,
         env=env,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE if answer else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -248,6 +272,14 @@ def _run_once(
             output_lines.append(line)
             if on_output:
                 on_output(line.rstrip("\n"))
+            reply = answer(line) if answer else None
+            if reply is not None and proc.stdin is not None:
+                with contextlib.suppress(BrokenPipeError):  # the engine stopped: its exit says why
+                    proc.stdin.write(reply + "\n")
+                    proc.stdin.flush()
+        if proc.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
         return proc.wait()
     except BaseException:  # Ctrl-C or an error: stop the engine and everything it started
         with contextlib.suppress(ProcessLookupError):
@@ -281,24 +313,33 @@ def run_engine(
     output_lines: list[str] = []
     log = workdir / (stem + ".log")
     pdf = workdir / (stem + ".pdf")
-    tex = tex_path.read_text(encoding="utf-8") if warm_engine is not None else ""
-    if warm_engine is not None and not warm_engine.accepts(tex):
-        warm_engine = None  # stopped, the job's files put back
+    tex = tex_path.read_text(encoding="utf-8", errors="replace")
+    # the index sorted in the pass that prints it (no second pass for the index)
+    sync = indexprog.wants_sync(tex, engine)
+    # (a warm engine's standard input is its handoff line: no index sort in its pass)
+    if warm_engine is not None and (sync or not warm_engine.accepts(tex)):
+        warm_engine.stop()  # the job's files put back
+        warm_engine = None
     saved = warm_engine.saved if warm_engine is not None else reread_files(workdir, stem)
     before = saved
     settled = True
     plan = None  # a cold build in one pass (issue 15)
     if labels is not None and engine != "tectonic" and not saved and onepass.enabled():
         plan = onepass.prepare(tex_path, labels)
+    if sync:
+        write_if_changed(workdir / indexprog.HELPER, indexprog.HELPER_TEX)
     while True:
         start = time.perf_counter()
         old_pdf = pdf_fingerprint(pdf)
-        run = onepass.command(command, tex_path) if plan is not None and not passes else command
+        helpers = [onepass.HELPER] if plan is not None and not passes else []
+        index = IndexSync(workdir, stem, before, env) if sync else None
+        if index is not None:
+            helpers.append(indexprog.HELPER)
+        run = helper_command(command, tex_path, helpers)
         try:
             if warm_engine is not None:
                 old_pdf = warm_engine.old_pdf
-                helper = onepass.HELPER if plan is not None else ""
-                returncode, output = warm_engine.run(tex, helper)
+                returncode, output = warm_engine.run(tex, helpers)
                 warm_engine = None
                 if returncode != 0 or pdf_fingerprint(pdf) in (None, old_pdf):
                     _restore(workdir, stem, saved)  # an ordinary pass tells what went wrong
@@ -310,11 +351,14 @@ def run_engine(
                     for line in output.splitlines():
                         on_output(line)
             else:
-                returncode = _run_once(run, workdir, env, on_output, output_lines)
+                returncode = _run_once(
+                    run, workdir, env, on_output, output_lines, index.on_line if index else None
+                )
         except BaseException:
             _restore(workdir, stem, saved)
             raise
-        done = EnginePass(engine, time.perf_counter() - start)
+        waited = index.seconds if index is not None else 0.0  # the pass waited for the sort
+        done = EnginePass(engine, time.perf_counter() - start - waited)
         passes.append(done)
         if on_pass:
             on_pass(done)
@@ -323,9 +367,19 @@ def run_engine(
             raise latex_failure(log, "".join(output_lines))
         if engine == "tectonic":
             break
+        if index is not None and index.program and on_pass:
+            on_pass(EnginePass(index.program, index.seconds))
+        index_done = index is not None and index.settled_index()
+        if index is not None and index.late:
+            sync = False  # an entry came after the index: sort between passes from now on
         if plan is not None and len(passes) == 1:
             start = time.perf_counter()
-            why = onepass.finish(tex_path, plan, _reread_paths(workdir, stem))
+            written = [
+                p
+                for p in _reread_paths(workdir, stem)
+                if not (index_done and p.suffix in INDEX_FILES)
+            ]
+            why = onepass.finish(tex_path, plan, written)
             if not why:
                 moved = EnginePass("contents", time.perf_counter() - start)
                 if on_pass:
@@ -333,6 +387,8 @@ def run_engine(
                 return EngineResult(pdf=pdf, log=log, passes=[*passes, moved])
             if on_output:
                 on_output(f"bookbuild-onepass: a second pass ({why})")
+        if index is not None and index_done:
+            before = index.as_before()  # the index the pass sorted and printed
         after = reread_files(workdir, stem)
         start = time.perf_counter()
         program = update_index(workdir, stem, before, env)  # makeindex when the .idx changed
@@ -349,6 +405,184 @@ def run_engine(
     return EngineResult(pdf=pdf, log=log, passes=passes, settled=settled)
 
 
+class WarmJob:
+    """A chapter job's engine started on the book's preamble while the edited chapter is
+    still being written (the preamble, about 0.75 s, costs nothing then): it reads the
+    preamble and ``\\begin{document}`` (with the book's .aux) and waits at TeX's prompt
+    for the rest (PERF-NOTES.md, a warm engine). :func:`chapter_splice` hands it the chapter
+    when the preamble and the .aux are still the ones it read; else it is killed."""
+
+    def __init__(self, engine: str, workdir: Path, stem: str, search_path: list[Path]):
+        self.head, self.aux = splice.warm_start(workdir, stem) or ("", b"")
+        self.proc: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+        if not self.head:
+            return
+        self.folder = splice.warm_folder(workdir)
+        self.tex = self.folder / f"{stem}.tex"
+        (self.folder / f"{stem}.aux").write_bytes(self.aux)
+        self.tex.write_text(self.head, encoding="utf-8")
+        self.body = self.folder / f"{stem}-body.tex"
+        command = [c for c in engine_command(engine, self.tex.name) if "interaction" not in c]
+        self.proc = subprocess.Popen(  # errorstopmode: at the end of the file, it waits
+            command,
+            cwd=self.folder,
+            env=engine_env([*search_path, workdir]),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+
+    def ready_for(self, job: splice.Plan, aux: bytes) -> bool:
+        """Whether it read the preamble and .aux ``job`` needs."""
+        return self.proc is not None and job.head == self.head and aux == self.aux
+
+    def run(self, body: str) -> int:
+        """Hand it the rest of the job (nonstop from there) and wait for it to finish; if it
+        stopped before (killed), its exit code."""
+        assert self.proc is not None and self.proc.stdin is not None
+        if self.proc.poll() is not None:
+            self.reader.join()
+            return self.proc.returncode
+        self.body.write_text(body, encoding="utf-8")
+        try:
+            self.proc.stdin.write(f"\\nonstopmode\\input{{{self.body.name}}}\n")
+            self.proc.stdin.close()
+        except OSError:
+            pass  # it stopped already: its exit code says so
+        try:
+            returncode = self.proc.wait()
+        except BaseException:
+            self.close()
+            raise
+        self.reader.join()
+        return returncode
+
+    def close(self) -> None:
+        """Stop the engine if it still runs. Its folder stays (an error message names its
+        log) until a later build of another process starts one."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+
+def warm_job(config: BookConfig, workdir: Path) -> WarmJob | None:
+    """Start the chapter job's engine for the next build of ``config`` in ``workdir``, when
+    its last build can take a spliced chapter (:mod:`bookbuild.stages.splice`)."""
+    if config.engine != "xelatex" or not splice.enabled() or shutil.which(config.engine) is None:
+        return None
+    job = WarmJob(config.engine, workdir, Path(config.output).stem, engine_search_path(config))
+    return job if job.proc is not None else None
+
+
+def engine_search_path(config: BookConfig) -> list[Path]:
+    """Where the engine looks for the book's images and inputs."""
+    return [config.book_dir, *{p.parent for p in config.preamble}]
+
+
+def chapter_splice(
+    engine: str,
+    tex_path: Path,
+    written: str,
+    search_path: list[Path],
+    sources: dict[str, SourceText],
+    on_output: Callable[[str], None],
+    on_pass: Callable[[EnginePass], None],
+    warm: WarmJob | None = None,
+) -> tuple[EngineResult, Path, Path] | None:
+    """The edited chapter typeset alone and spliced into the last PDF
+    (:mod:`bookbuild.stages.splice`), with the job's log and the .tex its line numbers refer
+    to, or None when
+    the full pass must run. A LaTeX error in the chapter is reported at the author's line;
+    the last PDF stays as it was. ``warm``: the job's engine, started early, if it can
+    take this chapter."""
+    workdir, stem = tex_path.parent, tex_path.stem
+    job, why = splice.plan(workdir, stem, written)
+    if job is None:
+        on_output(f"bookbuild-splice: a full pass ({why})")
+        return None
+    output: list[str] = []
+    start = time.perf_counter()
+    aux = (workdir / f"{stem}.aux").read_bytes()
+    if warm is not None and warm.ready_for(job, aux):
+        returncode = warm.run(job.body)
+        job_tex, mapped, mapped_tex = warm.tex, warm.body, job.body
+        output = warm.output
+        for line in output:
+            on_output(line.rstrip("\n"))
+    else:
+        job_tex = splice.prepare_job(workdir, stem, job)
+        mapped, mapped_tex = job_tex, job.job_tex
+        command = engine_command(engine, job_tex.name)
+        env = engine_env([*search_path, workdir])
+        returncode = _run_once(command, job_tex.parent, env, on_output, output)
+    passes = [EnginePass("chapter", time.perf_counter() - start)]
+    on_pass(passes[0])
+    job_log = job_tex.with_suffix(".log")
+    if returncode != 0 or not job_tex.with_suffix(".pdf").is_file():
+        failure = latex_failure(job_log, "".join(output))
+        diagnostic = latex_diagnostic(
+            failure.log_text, mapped_tex, mapped.name, sources, engine, display_path(job_log)
+        )
+        own = sources.get(job.label)
+        killed = returncode < 0  # as a killed pass, the build fails
+        if killed or (own is not None and diagnostic.file == own.display):
+            raise LatexError(
+                diagnostic.message, failure.log_text, job_log, diagnostics=[diagnostic]
+            )
+        on_output("bookbuild-splice: a full pass (the chapter job failed)")
+        return None
+    start = time.perf_counter()
+    pdf = workdir / f"{stem}.pdf"
+    why = splice.check(job, job_tex)
+    if not why:
+        try:
+            why = splice.splice(job, job_tex, pdf)
+        except Exception as exc:  # a PDF pikepdf cannot handle: the full pass instead
+            why = f"the splice failed: {type(exc).__name__}"
+    if why:
+        on_output(f"bookbuild-splice: a full pass ({why})")
+        return None
+    write_if_changed(tex_path, written)
+    splice.record(workdir, stem)
+    passes.append(EnginePass("splice", time.perf_counter() - start))
+    on_pass(passes[-1])
+    # Missing glyphs are looked for in the log: the last full pass's and the chapter's.
+    log = workdir / splice.JOB_DIR / "combined.log"
+    log.parent.mkdir(exist_ok=True)
+    old_log = workdir / f"{stem}.log"
+    log.write_text(
+        (old_log.read_text(errors="replace") if old_log.is_file() else "")
+        + "\n"
+        + job_log.read_text(errors="replace"),
+        encoding="utf-8",
+    )
+    result = EngineResult(pdf=pdf, log=log, passes=passes, page_count=splice.page_count(pdf))
+    return result, job_log, mapped
+
+
+def helper_command(base: list[str], tex_path: Path, helpers: list[str]) -> list[str]:
+    """The engine's command with bookbuild's helper files read before the book."""
+    if not helpers:
+        return base
+    inputs = "".join(f"\\input{{{name}}}" for name in helpers)
+    return [*base[:-1], f"-jobname={tex_path.stem}", f"{inputs}\\input{{{tex_path.name}}}"]
+
+
 def latex_failure(log: Path, output: str) -> LatexError:
     """The engine failed: carry its log and its output (xdvipdfmx reports only there)."""
     text = (log.read_text(errors="replace") if log.is_file() else "") + "\n" + output
@@ -363,15 +597,21 @@ def compile_pdf(
     progress: Progress,
     sources: dict[str, SourceText],
     labels: dict[str, str] | None = None,
-    warm_engine: warm.WarmEngine | None = None,
+    warm: WarmJob | None = None,
+    warm_engine: WarmEngineType | None = None,
 ) -> EngineResult:
     """Stage 5: the engine turns the LaTeX into a PDF inside ``workdir``.
 
     ``labels`` (LaTeX label -> number, from the last full build) let a cold build take one
     pass (:mod:`bookbuild.stages.onepass`); None (a caller that cannot know them) is the
-    same as no labels known. ``warm_engine``: see :func:`run_engine`."""
+    same as no labels known. ``warm``: a chapter job started early (:func:`warm_job`);
+    ``warm_engine``: an engine loading the preamble (:func:`run_engine`), which is used
+    instead of a splice."""
     tex_path = workdir / (Path(config.output).stem + ".tex")
-    write_if_changed(tex_path, tex)
+    search_path = engine_search_path(config)
+    # xelatex passes leave chapter checkpoints, so a chapter edit can be spliced (issue 15).
+    checkpoints = engine == "xelatex" and splice.enabled()
+    written = splice.instrument(tex) if checkpoints else tex
 
     runs: dict[str, int] = {}
 
@@ -383,16 +623,28 @@ def compile_pdf(
         if progress.verbose:
             print(line, file=progress.stream, flush=True)
 
+    if checkpoints and warm_engine is None:
+        spliced = chapter_splice(
+            engine, tex_path, written, search_path, sources, on_output, on_pass, warm
+        )
+        if spliced is not None:
+            result, job_log, mapped = spliced
+            _report_overfull(progress, job_log, mapped.read_text(), sources)
+            return result
     try:
+        splice.forget(workdir)
+        write_if_changed(tex_path, written)
         result = run_engine(
             engine,
             tex_path,
-            search_path=search_path(config),
+            search_path=search_path,
             on_output=on_output,
             on_pass=on_pass,
             labels=labels or {},
             warm_engine=warm_engine,
         )
+        if checkpoints:
+            splice.record(workdir, tex_path.stem)
     except LatexError as exc:
         diagnostic = latex_diagnostic(
             exc.log_text,
@@ -413,11 +665,18 @@ def compile_pdf(
                 "or references may be off (a reference whose page moves as it is printed?)",
             )
         )
-    if progress.verbose and result.log.is_file():
-        for box in overfull_boxes(result.log.read_text(errors="replace"), tex, sources):
+    _report_overfull(progress, result.log, tex, sources)
+    return result
+
+
+def _report_overfull(
+    progress: Progress, log: Path, tex: str, sources: dict[str, SourceText]
+) -> None:
+    """With -v, the lines LaTeX could not fit (``log`` of a run of ``tex``)."""
+    if progress.verbose and log.is_file():
+        for box in overfull_boxes(log.read_text(errors="replace"), tex, sources):
             for line in box.lines():
                 print(line, file=progress.stream, flush=True)
-    return result
 
 
 # --------------------------------------------------------------------------- LaTeX errors
@@ -571,8 +830,8 @@ def _locate_in_preamble(
     """Errors before \\begin{document}: find the token in the preamble files or book.yaml."""
     if not needle:
         return
-    for label, source in sources.items():
-        if label.endswith(".md"):
+    for source in sources.values():
+        if source.is_chapter:
             continue
         line = find_in_source(source.lines, needle, 1, None)
         if line:
@@ -616,8 +875,8 @@ class TexMap:
 
 
 _OVERFULL = re.compile(
-    r"^Overfull \\hbox \((?P<amount>[\d.]+pt) too wide\) (?:in paragraph|detected) at lines? "
-    r"(?P<line>\d+)",
+    r"^Overfull \\hbox \((?P<amount>[\d.]+pt) too wide\) "
+    r"(?:in paragraph|in alignment|detected) at lines? (?P<line>\d+)",
     re.M,
 )
 

@@ -7,7 +7,8 @@ numbered every label. What it cannot know is the page of each contents entry. So
 build, when the work directory holds nothing from an earlier pass:
 
 1. writes the .aux a first pass would leave for citations and for the labels that ``\\ref``
-   asks for (number as the filter counted it; page and title unknown; a placeholder anchor);
+   asks for (number as the filter counted it; page and title unknown; a placeholder anchor)
+   or that an internal link (``\\hyperref[label]``) points at (a placeholder anchor alone);
 2. runs the engine once, with ``bookbuild-onepass.ltx`` read before the book: ``\\tableofcontents``
    only clears its page; after the last page the contents are typeset from the entries the
    pass wrote, numbered in roman from where they stood (front matter is numbered in roman
@@ -16,9 +17,13 @@ build, when the work directory holds nothing from an earlier pass:
    log's ``bookbuild-onepass: ok`` line), no reference was undefined and nothing asked for a
    rerun but the label check, each label's number in the new .aux is the one assumed, and the
    pass wrote no other file for a next pass (.lof, .out ...);
-4. with pikepdf, points ``\\ref`` links at the real anchors (from the new .aux) and moves the
-   contents' pages to where ``\\tableofcontents`` stood. Pages stay the same page objects,
-   so named destinations, bookmarks and links keep pointing at them.
+4. with pikepdf, points ``\\ref`` and ``\\hyperref`` links at the real anchors (from the new
+   .aux) and moves the contents' pages to where ``\\tableofcontents`` stood. Pages stay the
+   same page objects, so named destinations, bookmarks and links keep pointing at them.
+
+A book with an index sorts it in the same pass (:class:`bookbuild.indexprog.IndexSync`): the
+caller leaves the index's files out of ``written`` when the pass printed the index of all its
+entries.
 
 The pass leaves the .aux and .toc a normal pass would leave, so the next build keeps the
 engine's rule (one pass while they do not change). When a check fails, the pass counts as an
@@ -26,8 +31,9 @@ ordinary first pass and the engine's loop goes on from its files: two passes, as
 ``BOOKBUILD_TWO_PASS=1`` in the environment turns the one-pass build off (for comparisons).
 
 The pass is the first of :func:`bookbuild.stages.compile.run_engine`'s loop: this module
-prepares it (:func:`prepare`, :func:`command`) and finishes or rejects it (:func:`finish`);
-it imports nothing of bookbuild's, and the label numbers come in as arguments.
+prepares it (:func:`prepare`; the engine reads :data:`HELPER` before the book) and finishes
+or rejects it (:func:`finish`); it imports nothing of bookbuild's, and the label numbers come
+in as arguments.
 """
 
 from __future__ import annotations
@@ -62,6 +68,8 @@ PAGE_LABELS = re.compile(r"Package hyperref Warning: Rerun to get /PageLabels en
 PAGE_LABEL_ENTRY = re.compile(r"^\\HyPL@Entry\{(\d+)(<<.*>>)\}\s*$", re.M)
 BIBITEM = re.compile(r"\\bibitem\[\\citeproctext\]\{([^{}]*)\}")
 REF = re.compile(r"\\ref\{([^{}]*)\}")
+#: ``\\hyperref[label]{text}`` (pandoc's internal links): only the label's anchor is read.
+HYPERREF = re.compile(r"\\hyperref\[([^\[\]{}\\]*)\]")
 LABEL = re.compile(r"\\label\{([^{}]*)\}")
 #: Lines of an .aux whose readers bookbuild knows: the kernel's and hyperref's, labels (a use
 #: of a label a next pass would change is an undefined reference or ``\bbop@unknown``),
@@ -69,6 +77,7 @@ LABEL = re.compile(r"\\label\{([^{}]*)\}")
 #: rerun). Any other line may change what a next pass typesets, so it takes that pass.
 AUX_KNOWN = re.compile(
     r"\\relax\s*$|\\(citation|bibcite|newlabel|@writefile|hyper@newdestlabel)\{"
+    r"|%bookbuild-splice "  # chapter checkpoints (splice.py): comments, read by no one
     r"|\\gdef ?\\@abspage@last\{|\\gdef ?\\LT@[a-z]+ ?\{|\\fi\}\s*$|\\HyPL@Entry\{"
     r"|\\providecommand\*?\\HyPL@Entry\b"
     r"|\\providecommand ?\\(hyper@newdestlabel|HyperFirstAtBeginDocument|HyField@AuxAddTo\w*)\b"
@@ -85,6 +94,7 @@ class Plan:
     """What the one-pass run assumed, to check it against what the pass wrote."""
 
     labels: dict[str, str] = field(default_factory=dict)  # LaTeX label -> number
+    anchors: set[str] = field(default_factory=set)  # labels only linked to (\\hyperref)
     bibcites: set[str] = field(default_factory=set)  # the \\bibcite lines written
 
 
@@ -119,6 +129,15 @@ def seed_aux(tex: str, numbers: dict[str, str]) -> tuple[str, Plan]:
             plan.labels[name] = numbers[name]
             lines.append(
                 f"\\newlabel{{{name}}}{{{{{numbers[name]}}}{{\\bbop@unknown}}"
+                f"{{\\bbop@unknown}}{{{ANCHOR_PREFIX}{name}}}{{}}}}"
+            )
+    # Internal links need the label's anchor alone: a placeholder, pointed at the real
+    # anchor in the PDF; its number, page and title are unknown (a use of them fails).
+    for name in dict.fromkeys(HYPERREF.findall(tex)):
+        if name in defined and name not in plan.labels:
+            plan.anchors.add(name)
+            lines.append(
+                f"\\newlabel{{{name}}}{{{{\\bbop@unknown}}{{\\bbop@unknown}}"
                 f"{{\\bbop@unknown}}{{{ANCHOR_PREFIX}{name}}}{{}}}}"
             )
     return "\n".join(lines) + "\n", plan
@@ -182,6 +201,9 @@ def _check(log: str, aux: str, files: list[Path], plan: Plan) -> tuple[str, dict
     for name, number in plan.labels.items():
         if name not in real or real[name][0] != number:
             return f"label {name} is {real.get(name, ['?'])[0]}, not {number}", pages
+    for name in sorted(plan.anchors):
+        if not real.get(name, ["", "", "", ""])[3]:  # a link needs the label's anchor
+            return f"label {name} was written without an anchor", pages
     return "", pages
 
 
@@ -251,15 +273,6 @@ def prepare(tex_path: Path, numbers: dict[str, str]) -> Plan:
     return plan
 
 
-def command(base: list[str], tex_path: Path) -> list[str]:
-    """The engine's command for the one-pass run: the helper read before the book."""
-    return [
-        *base[:-1],
-        f"-jobname={tex_path.stem}",
-        f"\\input{{{HELPER}}}\\input{{{tex_path.name}}}",
-    ]
-
-
 def finish(tex_path: Path, plan: Plan, written: list[Path]) -> str:
     """After the one-pass run (``written``: the files it left for a next pass): finish the
     PDF and return "", or return why a second pass is needed (the PDF then stays as the pass
@@ -272,7 +285,7 @@ def finish(tex_path: Path, plan: Plan, written: list[Path]) -> str:
     if why:
         return why
     real = aux_labels(aux)
-    anchors = {name: real[name][3] for name in plan.labels}
+    anchors = {name: real[name][3] for name in [*plan.labels, *plan.anchors]}
     try:
         finish_pdf(workdir / f"{stem}.pdf", pages, anchors, aux)
     except Exception as exc:  # a PDF pikepdf cannot handle: an ordinary second pass

@@ -8,10 +8,12 @@ and the chapters get their .tex marks; then it is pandoc JSON again, for the wri
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,7 @@ from ..images import RASTER, VECTOR, prepare_images, source_place
 from ..lost import scan_document
 from ..markers import panflute_label, src_marker, tex_mark
 from ..pandoc import doc_to_json, load_json
+from ..paths import display_path
 from ..print_edition import apply_print_edition
 
 
@@ -54,22 +57,51 @@ class Transformed:
         return dict(json.loads(self.text))
 
 
-def transform(document: Document, config: BookConfig, modules: list[Any]) -> Transformed:
+def transform(
+    document: Document, config: BookConfig, modules: list[Any], skip: bool = True
+) -> Transformed:
     """Source markers, the filters, the images (converted, checked), the scan for what
-    would print raw, the finished metadata and the .tex chapter marks; a missing or
-    unusable image is an error here, before LaTeX runs."""
+    would print raw, the finished metadata and the .tex chapter marks; an unusable
+    image is an error here, before LaTeX runs (a missing one a placeholder and a warning).
+    ``skip``: filters leave out walks their skip rules find nothing for (the same output;
+    see ``filters.run_filters``)."""
+    with _cyclic_gc_paused():
+        return _transform(document, config, modules, skip)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Python's cycle collector paused while the document is a panflute Doc: its 100 000s of
+    elements (each pointing at its parent) were traversed again and again as the filters
+    allocated (a tenth of the stage at 300 pages); the cycles left are collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _transform(
+    document: Document, config: BookConfig, modules: list[Any], skip: bool
+) -> Transformed:
     doc = load_json(document.text)
     mark_block_sources(doc, document.sources)
     for name, value in document.context.items():
         setattr(doc, name, value)
-    doc = apply_filters(doc, config, "latex", modules)
+    doc = apply_filters(doc, config, "latex", modules, skip)
     setup_fonts(doc, config)  # fonts for every character (issue 14); warns on the doc
-    warnings = [diagnostic_from_text(w) for w in getattr(doc, "bookbuild_warnings", [])]
-    # SVG, GIF … converted, remote images as placeholders (bookbuild.images)
-    problems = prepare_images(doc, config, document.sources)
+    warnings = [
+        _displayed(diagnostic_from_text(w), config) for w in getattr(doc, "bookbuild_warnings", [])
+    ]
+    # SVG, GIF … converted, remote images as placeholders (bookbuild.images); both walks
+    # only look at images, so a book without any skips them (as the filters' skip rules do)
+    images = not skip or "Image" in filterlib().census(doc)
+    problems = prepare_images(doc, config, document.sources) if images else []
     warnings += [d for d in problems if d.severity == "warning"]
     errors = [d for d in problems if d.severity == "error"]
-    errors += image_errors(doc, config, document.sources)
+    errors += image_errors(doc, config, document.sources) if images else []
     if errors:
         raise BookbuildError(errors[0].message, diagnostics=errors)
     # What LaTeX would print raw or drop, as `bookbuild check` finds it (bookbuild.lost)
@@ -78,6 +110,14 @@ def transform(document: Document, config: BookConfig, modules: list[Any]) -> Tra
     finish_metadata(doc, config)
     insert_tex_marks(doc)
     return Transformed(doc_to_json(doc), warnings, export)
+
+
+def _displayed(diagnostic: Diagnostic, config: BookConfig) -> Diagnostic:
+    """A filter's warning names a chapter by its marker label (from the book directory's
+    parent); messages show paths from the working directory, as every other message does."""
+    if diagnostic.file and (config.source_root / diagnostic.file).is_file():
+        diagnostic.file = display_path(config.source_root / diagnostic.file)
+    return diagnostic
 
 
 def insert_tex_marks(doc: Any) -> None:
@@ -94,7 +134,11 @@ def insert_tex_marks(doc: Any) -> None:
 
 
 def apply_filters(
-    doc: Any, config: BookConfig, output_format: str = "latex", modules: list[Any] | None = None
+    doc: Any,
+    config: BookConfig,
+    output_format: str = "latex",
+    modules: list[Any] | None = None,
+    skip: bool = True,
 ) -> Any:
     """The configured filters, in-process, in order."""
     if modules is None:
@@ -102,7 +146,7 @@ def apply_filters(
     import panflute as pf  # the book's folder, for filters that read files in it (_variables.yml)
 
     doc.metadata["bookbuild-book-dir"] = pf.MetaString(str(config.book_dir))
-    return run_filters(doc, modules, output_format)
+    return run_filters(doc, modules, output_format, skip)
 
 
 def finish_metadata(doc: Any, config: BookConfig) -> None:
@@ -117,6 +161,7 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
             *[pf.MetaString(str(p)) for p in config.bibliography]
         )
     number_front_matter_in_roman(doc)
+    provide_abstract(doc)
     apply_print_edition(doc)  # trim, binding margins, bleed, black links (print: true)
     apply_chapter_bibliography(doc, config)  # bibliography-placement: per-chapter
     institute = doc.metadata.content.get("institute")
@@ -135,6 +180,21 @@ def finish_metadata(doc: Any, config: BookConfig) -> None:
             else [pf.Str(pf.stringify(value))]
         )
         author.content.extend([pf.LineBreak(), pf.Emph(*inlines)])
+
+
+#: An abstract environment for classes without one (book, scrbook), which bookdown books
+#: name; pandoc's template puts the abstract in it.
+ABSTRACT_ENVIRONMENT = r"""\makeatletter
+\@ifundefined{abstract}{\providecommand{\abstractname}{Abstract}%
+  \newenvironment{abstract}{\begin{center}\bfseries\abstractname\end{center}\quotation}%
+  {\endquotation}}{}
+\makeatother"""
+
+
+def provide_abstract(doc: Any) -> None:
+    """With an abstract: the ``abstract`` environment, defined when the class lacks one."""
+    if doc.get_metadata("abstract", None) is not None:
+        filterlib().add_header_include(doc, ABSTRACT_ENVIRONMENT)
 
 
 def number_front_matter_in_roman(doc: Any) -> None:
@@ -168,7 +228,8 @@ def has_bibliography(config: BookConfig) -> bool:
 
 
 def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -> list[Diagnostic]:
-    """Images that do not exist or that the engine cannot include, found before LaTeX runs."""
+    """Images the engine cannot include, found before LaTeX runs (a missing image is already
+    a placeholder with a warning: ``images.prepare_images``)."""
     import panflute as pf
 
     found: list[Diagnostic] = []
@@ -179,18 +240,9 @@ def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -
             return
         path = config.book_dir / elem.url
         file, line, text = source_place(sources, elem.url)
-        if not path.is_file() and not any(path.with_suffix(ext).is_file() for ext in formats):
-            found.append(
-                Diagnostic(
-                    "error",
-                    f"image '{elem.url}' not found",
-                    file,
-                    line,
-                    text,
-                    "image paths are relative to book.yaml",
-                )
-            )
-        elif path.suffix and path.suffix.lower() not in formats | CONVERTED:
+        if not path.is_file():
+            return  # a missing image is a placeholder and a warning (bookbuild.images)
+        if path.suffix and path.suffix.lower() not in formats | CONVERTED:
             found.append(
                 Diagnostic(
                     "error",
@@ -203,7 +255,7 @@ def image_errors(doc: Any, config: BookConfig, sources: dict[str, SourceText]) -
                 )
             )
 
-    doc.walk(visit)
+    filterlib().walk(doc, visit, doc, (pf.Image,))
     return found
 
 
@@ -217,7 +269,7 @@ def _block_probe(block: Any) -> list[str]:
 
     if isinstance(block, pf.RawBlock | pf.CodeBlock):
         return _words(block.text)[:3]
-    return _words(pf.stringify(block))[:3]
+    return _words(filterlib().stringify(block))[:3]
 
 
 def _find_probe(tokens: Sequence[list[str]], probe: list[str], start: int) -> int | None:

@@ -63,7 +63,7 @@ def split_preamble(tex: str) -> str | None:
     at = 0
     for line in tex.splitlines(keepends=True):
         at += len(line)
-        if line.rstrip("\r\n") == BEGIN_DOCUMENT:
+        if line.startswith(BEGIN_DOCUMENT):  # (a splice's checkpoints may follow on it)
             return tex[:at]
     return None
 
@@ -214,14 +214,14 @@ class WarmEngine:
             self.stop()
         return ok
 
-    def run(self, tex: str, first: str = "") -> tuple[int, str]:
-        """Hand the engine ``tex``'s body (after the file ``first`` when given); its return
-        code and output once it has finished."""
+    def run(self, tex: str, helpers: list[str] = []) -> tuple[int, str]:  # noqa: B006
+        """Hand the engine ``tex``'s body (after the files ``helpers``); its return code and
+        output once it has finished."""
         assert self.proc is not None and self.proc.stdin is not None
         stdin = self.proc.stdin
         body = body_text(tex, self.loaded)
         (self.workdir / BODY_FILE).write_text(body, encoding="utf-8")
-        line = "\\nonstopmode" + (f"\\input{{{first}}}" if first else "")
+        line = "\\nonstopmode" + "".join(f"\\input{{{name}}}" for name in helpers)
         line += f"\\input{{{BODY_FILE}}}\n"
         proc, self.proc = self.proc, None
         try:
