@@ -128,6 +128,39 @@ def test_preview_matches_the_full_book(book: Path) -> None:
     assert full_pdf.read_bytes() == before
     assert "warning" not in err
 
+    # after an edit: the engine loaded the last preview's preamble while the chapter was
+    # typeset (stages/warm.py); the PDF is the edited chapter, numbered as in the book
+    chapter = book / "applications.md"
+    chapter.write_text(chapter.read_text() + "\nOne more sentence [@delta].\n")
+    assert run("-q", "--chapter", "3") == (0, "")
+    assert warm_pass(preview_pdf)
+    edited = text_of(preview_pdf)
+    assert preview in edited.replace(" One more sentence [4].", "")
+    assert "Chapter 3 Applications" in edited and "One more sentence [4]." in edited
+    assert all(row.split()[-5] == "yes" for row in pdf_fonts(preview_pdf))  # embedded
+
+    # a chapter's first preview preloads another chapter's preamble (and keeps one pass)
+    assert run("-q", "--chapter", "1") == (0, "")
+    first = Path("build/preview/foundations.pdf")
+    assert warm_pass(first)
+    assert "Chapter 1 Foundations" in text_of(first)
+    assert "[1]" in text_of(first) and "[2]" in text_of(first)
+    assert processes_in(Path("build")) == []
+
+
+def warm_pass(pdf: Path) -> bool:
+    """True when the preview's pass got its body through a warm engine."""
+    log = Path("build/preview/.work/xelatex") / pdf.stem / f"{pdf.stem}.log"
+    return "bookbuild-body.ltx" in log.read_text(errors="replace")
+
+
+def pdf_fonts(pdf: Path) -> list[str]:
+    """pdffonts' rows (name type encoding emb sub uni object ID)."""
+    out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+    rows = out.stdout.splitlines()[2:]
+    assert rows
+    return rows
+
 
 @pytest.mark.latex
 def test_preview_without_full_build_warns_once(book: Path) -> None:

@@ -10,6 +10,7 @@ and reports. A failed build never touches the previous PDF: the engine works in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -37,9 +38,11 @@ from .stages.compile import (
     EngineResult,
     WarmJob,
     compile_pdf,
+    has_passes,
     required_programs,
     warm_job,
 )
+from .stages.warm import WarmEngine
 
 
 @dataclass
@@ -220,12 +223,21 @@ def compile_into(
     cache: Cache,
     strict: bool,
     warm: WarmJob | None = None,
+    warm_engine: WarmEngine | None = None,
+    locked: bool = False,
 ) -> tuple[EngineResult, list[Diagnostic]]:
     """Stage 5 and the PDF put in place: the engine runs in ``workdir`` (one build at a time
-    there), its log's missing glyphs become warnings (fatal under --strict, before the PDF is
-    replaced), and the PDF is renamed to ``target``. ``compile_config`` names the output (a
-    preview's differs from the book's)."""
-    with build_lock(workdir):
+    there: ``locked`` when the caller holds its lock), its log's missing glyphs become
+    warnings (fatal under --strict, before the PDF is replaced), and the PDF is renamed to
+    ``target``. ``compile_config`` names the output (a preview's differs from the book's);
+    ``warm_engine``: an engine already loading the preamble (:mod:`bookbuild.stages.warm`)."""
+    with contextlib.nullcontext() if locked else build_lock(workdir):
+        # the labels serve a one-pass build, which only a work folder without passes takes
+        # (a warm engine may have opened files of its own: the job's files before it count)
+        if warm_engine is not None:
+            first = not warm_engine.saved
+        else:
+            first = not has_passes(workdir, Path(compile_config.output).stem)
         result = compile_pdf(
             tex,
             compile_config,
@@ -233,8 +245,9 @@ def compile_into(
             workdir,
             progress,
             sources,
-            labels=label_numbers(config, cache),
+            labels=label_numbers(config, cache) if first else None,
             warm=warm,
+            warm_engine=warm_engine,
         )
         font_warnings = engine_font_warnings(result, sources, progress, strict)
         install_pdf(result.pdf, target)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -37,16 +37,18 @@ def typeset(
     progress: Progress | None = None,
     before_write: Callable[[Transformed], dict[str, Any]] | None = None,
     citeproc: bool = True,
+    writer_args: Sequence[str] = (),
 ) -> list[Typeset]:
     """Each document's LaTeX: transformed one after the other, then written by pandoc at
     once. ``before_write`` may give the JSON to write instead of the transformed one (the
-    citations around a chapter written alone; a preview's citeproc pass)."""
+    citations around a chapter written alone; a preview's earlier citations), and
+    ``writer_args`` more options for the writer's run (a preview's citeproc and filter)."""
     with _stage(progress, "filters", ", ".join(p.stem for p in config.filters)):
         done = [transform(document, config, modules) for document in documents]
     to_write = [json.dumps(before_write(t)) if before_write else t.text for t in done]
 
     def write(index: int) -> tuple[str, list[Diagnostic]]:
-        return write_latex(to_write[index], config, documents[index].sources, citeproc)
+        return write_latex(to_write[index], config, documents[index].sources, citeproc, writer_args)
 
     with _stage(progress, "latex"):
         if len(documents) == 1:

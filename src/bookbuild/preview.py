@@ -12,29 +12,31 @@ The whole book's ASTs come from the read cache, so only the previewed chapters c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .build import BuildResult, book_cache, compile_into, fail_on_warnings
-from .builddir import output_errors
+from .builddir import build_lock, output_errors
 from .config import ENGINES, BookConfig
-from .diagnostics import Diagnostic, diagnostic_from_text
+from .diagnostics import Diagnostic
 from .dialects.labels import dialect_labels
 from .errors import SelectionError
 from .filters import filterlib, load_filter
 from .markers import json_label, marker_block, split_at_chapters
-from .pandoc import plain_text, run_pandoc
+from .pandoc import plain_text
 from .paths import display_path
 from .pipeline import typeset
 from .progress import Progress
 from .stages.assemble import Assembled, ChapterText, assemble
+from .stages.compile import engine_search_path, start_warm
 from .stages.read import header_ids, read_book
 from .stages.transform import Document, Transformed
+from .stages.warm import WarmEngine, warm_engine
 from .syntax import CROSSREF_ID, LABEL_DEFINITION, LABEL_REFERENCE
 
 #: Metadata that makes the title page and the table of contents.
@@ -118,26 +120,31 @@ def select_chapters(infos: list[ChapterInfo], selectors: list[str]) -> list[Chap
     return sorted(chosen, key=infos.index)
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON element below ``node``."""
-    if isinstance(node, dict):
-        if "t" in node:
-            yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
+def _cites(node: Any, found: list[dict[str, Any]]) -> None:
+    """The Cite elements below ``node``, in document order (a plain recursion: this walks
+    every chapter before the preview)."""
+    if type(node) is list:
         for item in node:
-            yield from _walk(item)
+            if type(item) is list or type(item) is dict:
+                _cites(item, found)
+    elif node.get("t") == "Cite":
+        found.append(node)
+        _cites(node["c"], found)
+    else:
+        for value in node.values():
+            if type(value) is list or type(value) is dict:
+                _cites(value, found)
 
 
 def citations(blocks: list[Any]) -> list[dict[str, Any]]:
     """The bibliography citations (not cross-references) in ``blocks``, in order."""
+    cites: list[dict[str, Any]] = []
+    _cites(blocks, cites)
     found = []
-    for elem in _walk(blocks):
-        if elem["t"] == "Cite":
-            cits = [c for c in elem["c"][0] if not CROSSREF_ID.match(c["citationId"])]
-            if cits:
-                found.append({"t": "Cite", "c": [cits, [{"t": "Str", "c": "x"}]]})
+    for elem in cites:
+        cits = [c for c in elem["c"][0] if not CROSSREF_ID.match(c["citationId"])]
+        if cits:
+            found.append({"t": "Cite", "c": [cits, [{"t": "Str", "c": "x"}]]})
     return found
 
 
@@ -201,11 +208,14 @@ def _escape_tex(text: str) -> str:
     return re.sub(r"([#$%&_{}])", r"\\\1", text).replace("~", "\\textasciitilde{}")
 
 
-def number_citations_as_in_book(
-    data: dict[str, Any], earlier: list[dict[str, Any]], cited: set[str], config: BookConfig
-) -> tuple[dict[str, Any], list[str]]:
-    """Citeproc over [earlier citations] + preview, then drop those and the uncited works;
-    also citeproc's warnings."""
+#: Drops the earlier chapters' citations and the works the preview does not cite, after
+#: citeproc, in the one pandoc run that writes the preview's LaTeX.
+CITATIONS_FILTER = Path(__file__).with_name("preview_citations.lua")
+
+
+def with_earlier_citations(data: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any]:
+    """The preview with [earlier citations] before it and a reference list after it, for
+    citeproc to number as in the book (:data:`CITATIONS_FILTER` then takes them out)."""
     hidden = {
         "t": "Div",
         "c": [["bookbuild-earlier-citations", [], []], [{"t": "Para", "c": earlier}]],
@@ -218,26 +228,10 @@ def number_citations_as_in_book(
             [{"t": "Str", "c": "References"}],
         ],
     }
-    data = {
+    return {
         **data,
         "blocks": [hidden, *data["blocks"], heading, {"t": "Div", "c": [["refs", [], []], []]}],
     }
-    out = run_pandoc(
-        ["--from", "json", "--to", "json", "--citeproc"], json.dumps(data), cwd=config.book_dir
-    )
-    result = json.loads(out.text)
-    blocks = [
-        b
-        for b in result["blocks"]
-        if not (b["t"] == "Div" and b["c"][0][0] == "bookbuild-earlier-citations")
-    ]
-    for block in blocks:
-        if block["t"] == "Div" and block["c"][0][0] == "refs":
-            block["c"][1] = [
-                entry for entry in block["c"][1] if entry["c"][0][0].removeprefix("ref-") in cited
-            ]
-    result["blocks"] = blocks
-    return result, out.warnings
 
 
 def preview_name(chosen: list[ChapterInfo]) -> str:
@@ -265,6 +259,22 @@ def _preview(
 ) -> BuildResult:
     start = time.perf_counter()
     progress.strict = strict
+    with contextlib.ExitStack() as engines:
+        guessed = guess_name(config, selectors)
+        warm = _warm_engine(config, guessed, engines) if guessed else None
+        return _typeset_preview(config, selectors, progress, output, strict, start, engines, warm)
+
+
+def _typeset_preview(
+    config: BookConfig,
+    selectors: list[str],
+    progress: Progress,
+    output: Path | None,
+    strict: bool,
+    start: float,
+    engines: contextlib.ExitStack,
+    warm: WarmEngine | None,
+) -> BuildResult:
     cache = book_cache(config)
     with progress.stage("assemble", f"{len(config.chapters)} chapters"):
         assembled: Assembled = assemble(config)
@@ -279,6 +289,9 @@ def _preview(
     else:
         chosen = select_chapters(infos, selectors)
     name = preview_name(chosen)
+    if name != guess_name(config, selectors):  # no engine started yet for this preview
+        engines.close()
+        warm = _warm_engine(config, name, engines)
     target = output or config.build_dir / "preview" / f"{name}.pdf"
     progress.say(
         f"bookbuild: preview of {', '.join(i.describe() for i in chosen)} -> "
@@ -288,8 +301,6 @@ def _preview(
     # the title page and abstract come first in the book, then the chapters before
     earlier = citations([book["meta"].get(k) for k in TITLE_PAGE_KEYS if k in book["meta"]])
     earlier += citations([b for info in infos[:first] for b in info.blocks])
-    preview_blocks = [b for info in chosen for b in info.blocks]
-    cited = {c["citationId"] for cite in citations(preview_blocks) for c in cite["c"][0]}
     shown = {info.text.label for info in chosen}
     own_labels = {m for info in chosen for m in LABEL_DEFINITION.findall(info.text.text)}
     external = {
@@ -313,15 +324,12 @@ def _preview(
                 f"({len(outside)} label(s)); run `bookbuild pdf` once",
             )
         )
-    citeproc_warnings: list[str] = []
+    numbered = bool(config.bibliography and config.metadata.get("citeproc", True))
 
     def number_citations(transformed: Transformed) -> dict[str, Any]:
-        if not (config.bibliography and config.metadata.get("citeproc", True)):
+        if not numbered:
             return transformed.data
-        with progress.stage("citations"):
-            data, found = number_citations_as_in_book(transformed.data, earlier, cited, config)
-        citeproc_warnings.extend(found)
-        return data
+        return with_earlier_citations(transformed.data, earlier)
 
     document = Document(
         json.dumps(preview_document(book, chosen, config, aux)),
@@ -340,25 +348,25 @@ def _preview(
         progress=progress,
         before_write=number_citations,
         citeproc=False,
+        writer_args=["--citeproc", "--lua-filter", str(CITATIONS_FILTER)] if numbered else [],
     )
-    warnings += done.transformed.warnings
-    warnings += [diagnostic_from_text(w) for w in citeproc_warnings]
-    warnings += done.warnings[len(done.transformed.warnings) :]
+    warnings += done.warnings
     tex = done.tex
     for warning in warnings:
         progress.warn(warning)
     fail_on_warnings(warnings, strict)
-    workdir = config.build_dir / "preview" / ".work" / config.engine / name
     result, font_warnings = compile_into(
         tex,
         config,
         _named(config, name),
-        workdir,
+        preview_workdir(config, name),
         target,
         assembled.sources,
         progress,
         cache,
         strict,
+        warm_engine=warm,
+        locked=True,
     )
     warnings += font_warnings
     seconds = time.perf_counter() - start
@@ -371,3 +379,70 @@ def _named(config: BookConfig, name: str) -> BookConfig:
     from dataclasses import replace
 
     return replace(config, output=f"{name}.pdf")
+
+
+def guess_name(config: BookConfig, selectors: list[str]) -> str | None:
+    """The preview's name before the book is read: when each selector is a chapter file's
+    name or stem (as :func:`select_chapters` takes them); None otherwise."""
+    if config.layout is not None:
+        return None
+    chosen: list[int] = []
+    for selector in selectors:
+        wanted = selector.strip()
+        found = [
+            index
+            for index, chapter in enumerate(config.chapters)
+            if wanted in (chapter.stem, chapter.name, chapter.path.name)
+        ]
+        if wanted.isdigit() or len(found) != 1:
+            return None
+        chosen.append(found[0])
+    return "+".join(config.chapters[i].stem for i in sorted(set(chosen))) or None
+
+
+def preview_workdir(config: BookConfig, name: str) -> Path:
+    return config.build_dir / "preview" / ".work" / config.engine / name
+
+
+def _warm_engine(config: BookConfig, name: str, engines: contextlib.ExitStack) -> WarmEngine | None:
+    """The preview's work directory locked, and an engine loading the preamble of the last
+    preview there (or, the first time, of the latest preview of another chapter) while the
+    chapter is typeset (:mod:`bookbuild.stages.warm`)."""
+    workdir = preview_workdir(config, name)
+    engines.enter_context(build_lock(workdir))
+    last = _last_preview_tex(workdir, name)
+    if last is None:
+        return None
+    aux = full_build_aux(config)
+    # Another chapter's preamble may differ where the filters and pandoc's template follow
+    # the chapter's contents: load only what it shares with the book's (the full build's).
+    book_tex = aux.with_suffix(".tex") if aux is not None else None
+    shared = None
+    if last.parent != workdir and book_tex is not None and book_tex.is_file():
+        shared = book_tex.read_text(encoding="utf-8", errors="replace")
+    return engines.enter_context(
+        warm_engine(
+            lambda: start_warm(
+                config.engine,
+                workdir / f"{name}.tex",
+                last.read_text(encoding="utf-8", errors="replace"),
+                engine_search_path(config),
+                [aux] if aux is not None else [],
+                shared,
+                (config.build_dir,),
+            )
+        )
+    )
+
+
+def _last_preview_tex(workdir: Path, name: str) -> Path | None:
+    """The .tex of the preview ``name``'s last run, else of the latest preview made."""
+    own = workdir / f"{name}.tex"
+    if own.is_file():
+        return own
+    others = []
+    for folder in workdir.parent.iterdir():
+        tex = folder / f"{folder.name}.tex"
+        with contextlib.suppress(OSError):
+            others.append((tex.stat().st_mtime_ns, tex))
+    return max(others)[1] if others else None

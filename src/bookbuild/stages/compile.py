@@ -48,7 +48,8 @@ from ..indexprog import INDEX_SIDE_FILES, IndexSync, update_index
 from ..markers import src_place
 from ..paths import display_path
 from ..progress import Progress
-from . import onepass, splice
+from . import onepass, splice, warm
+from .warm import WarmEngine as WarmEngineType
 
 #: Debian packages that give bookbuild every engine and the LaTeX packages the book uses.
 APT_PACKAGES = (
@@ -161,9 +162,54 @@ def engine_env(search_path: list[Path]) -> dict[str, str]:
     return env
 
 
+def start_warm(
+    engine: str,
+    tex_path: Path,
+    speculated: str,
+    search: list[Path],
+    inputs: list[Path],
+    shared: str | None = None,
+    written: tuple[Path, ...] = (),
+) -> warm.WarmEngine | None:
+    """An engine loading the preamble of ``speculated`` (the last .tex of this job or a
+    similar one) while the new .tex is being made (:mod:`bookbuild.stages.warm`); None when
+    it cannot be of use (another engine, no preamble). ``inputs``: files outside the search
+    path that its preamble reads (the full build's .aux); ``written``: folders in the search
+    path where bookbuild writes (the build folder), not watched. With ``shared`` (another .tex
+    of the book), only the preamble lines the two share are loaded."""
+    workdir, stem = tex_path.parent, tex_path.stem
+    preamble = warm.split_preamble(speculated)
+    other = warm.split_preamble(shared) if shared is not None else None
+    saved = reread_files(workdir, stem)
+    if engine not in warm.ENGINES or preamble is None:
+        return None
+    if other is not None and not warm.common_lines(preamble, other):
+        return None
+    check_engine(engine)
+    # Not in nonstopmode: it waits at its prompt (the line that hands it the body sets it).
+    command = [a for a in engine_command(engine, warm.PREAMBLE_FILE) if "interaction" not in a]
+    command.insert(-1, f"-jobname={stem}")
+    return warm.WarmEngine(
+        command,
+        workdir,
+        engine_env(search),
+        preamble,
+        saved,
+        pdf_fingerprint(workdir / f"{stem}.pdf"),
+        restore=lambda: _restore(workdir, stem, saved),
+        watched=lambda: warm.stamp(search, inputs, skip=[workdir, *written]),
+        shared=other,
+    )
+
+
 def _reread_paths(workdir: Path, stem: str) -> list[Path]:
     """The files of job ``stem`` that a pass writes for the next one."""
     return [p for p in workdir.glob(f"{stem}.*") if p.suffix not in NOT_REREAD and p.is_file()]
+
+
+def has_passes(workdir: Path, stem: str) -> bool:
+    """True when job ``stem`` has files from an earlier pass (no one-pass build then)."""
+    return bool(_reread_paths(workdir, stem))
 
 
 def reread_files(workdir: Path, stem: str) -> dict[Path, bytes]:
@@ -249,12 +295,15 @@ def run_engine(
     on_output: Callable[[str], None] | None = None,
     on_pass: Callable[[EnginePass], None] | None = None,
     labels: dict[str, str] | None = None,
+    warm_engine: warm.WarmEngine | None = None,
 ) -> EngineResult:
     """Compile ``tex_path`` in its own directory; return the PDF it produced there.
 
     With ``labels`` (LaTeX label -> number, possibly empty), a cold build tries one pass
     (:mod:`bookbuild.stages.onepass`); when that pass does not come out as a second one
-    would, it counts as the loop's first pass."""
+    would, it counts as the loop's first pass. ``warm_engine`` (:func:`start_warm`) makes the
+    first pass when it accepts the .tex; when that pass fails, an ordinary one follows (and
+    reports the error)."""
     check_engine(engine)
     workdir = tex_path.parent
     stem = tex_path.stem
@@ -264,14 +313,19 @@ def run_engine(
     output_lines: list[str] = []
     log = workdir / (stem + ".log")
     pdf = workdir / (stem + ".pdf")
-    saved = reread_files(workdir, stem)
+    tex = tex_path.read_text(encoding="utf-8", errors="replace")
+    # the index sorted in the pass that prints it (no second pass for the index)
+    sync = indexprog.wants_sync(tex, engine)
+    # (a warm engine's standard input is its handoff line: no index sort in its pass)
+    if warm_engine is not None and (sync or not warm_engine.accepts(tex)):
+        warm_engine.stop()  # the job's files put back
+        warm_engine = None
+    saved = warm_engine.saved if warm_engine is not None else reread_files(workdir, stem)
     before = saved
     settled = True
     plan = None  # a cold build in one pass (issue 15)
     if labels is not None and engine != "tectonic" and not saved and onepass.enabled():
         plan = onepass.prepare(tex_path, labels)
-    # the index sorted in the pass that prints it (no second pass for the index)
-    sync = indexprog.wants_sync(tex_path.read_text(encoding="utf-8", errors="replace"), engine)
     if sync:
         write_if_changed(workdir / indexprog.HELPER, indexprog.HELPER_TEX)
     while True:
@@ -283,9 +337,23 @@ def run_engine(
             helpers.append(indexprog.HELPER)
         run = helper_command(command, tex_path, helpers)
         try:
-            returncode = _run_once(
-                run, workdir, env, on_output, output_lines, index.on_line if index else None
-            )
+            if warm_engine is not None:
+                old_pdf = warm_engine.old_pdf
+                returncode, output = warm_engine.run(tex, helpers)
+                warm_engine = None
+                if returncode != 0 or pdf_fingerprint(pdf) in (None, old_pdf):
+                    _restore(workdir, stem, saved)  # an ordinary pass tells what went wrong
+                    if plan is not None:
+                        plan = onepass.prepare(tex_path, labels or {})
+                    continue
+                output_lines.append(output)
+                if on_output:
+                    for line in output.splitlines():
+                        on_output(line)
+            else:
+                returncode = _run_once(
+                    run, workdir, env, on_output, output_lines, index.on_line if index else None
+                )
         except BaseException:
             _restore(workdir, stem, saved)
             raise
@@ -530,12 +598,15 @@ def compile_pdf(
     sources: dict[str, SourceText],
     labels: dict[str, str] | None = None,
     warm: WarmJob | None = None,
+    warm_engine: WarmEngineType | None = None,
 ) -> EngineResult:
     """Stage 5: the engine turns the LaTeX into a PDF inside ``workdir``.
 
     ``labels`` (LaTeX label -> number, from the last full build) let a cold build take one
     pass (:mod:`bookbuild.stages.onepass`); None (a caller that cannot know them) is the
-    same as no labels known. ``warm``: a chapter job started early (:func:`warm_job`)."""
+    same as no labels known. ``warm``: a chapter job started early (:func:`warm_job`);
+    ``warm_engine``: an engine loading the preamble (:func:`run_engine`), which is used
+    instead of a splice."""
     tex_path = workdir / (Path(config.output).stem + ".tex")
     search_path = engine_search_path(config)
     # xelatex passes leave chapter checkpoints, so a chapter edit can be spliced (issue 15).
@@ -552,7 +623,7 @@ def compile_pdf(
         if progress.verbose:
             print(line, file=progress.stream, flush=True)
 
-    if checkpoints:
+    if checkpoints and warm_engine is None:
         spliced = chapter_splice(
             engine, tex_path, written, search_path, sources, on_output, on_pass, warm
         )
@@ -570,6 +641,7 @@ def compile_pdf(
             on_output=on_output,
             on_pass=on_pass,
             labels=labels or {},
+            warm_engine=warm_engine,
         )
         if checkpoints:
             splice.record(workdir, tex_path.stem)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..chapter_bibliography import per_chapter
 from ..config import BookConfig
 from ..diagnostics import Diagnostic, SourceText, pandoc_diagnostic
@@ -24,13 +26,18 @@ def latex_args(config: BookConfig, citeproc: bool = True) -> list[str]:
 
 
 def write_latex(
-    doc_json: str, config: BookConfig, sources: dict[str, SourceText], citeproc: bool = True
+    doc_json: str,
+    config: BookConfig,
+    sources: dict[str, SourceText],
+    citeproc: bool = True,
+    extra_args: Sequence[str] = (),
 ) -> tuple[str, list[Diagnostic]]:
-    """The LaTeX of a document in pandoc JSON, and pandoc's warnings located in ``sources``."""
+    """The LaTeX of a document in pandoc JSON, and pandoc's warnings located in ``sources``;
+    ``extra_args`` after the writer's own options (filters run in their order)."""
     args = [*rts_args(WHOLE_BOOK_RTS), "--from", "json", "--to", "latex"]
     try:
         result = run_pandoc(
-            [*args, *latex_args(config, citeproc)],
+            [*args, *latex_args(config, citeproc), *extra_args],
             doc_json,
             cwd=config.book_dir,
         )
