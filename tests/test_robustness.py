@@ -173,3 +173,25 @@ def test_interrupted_build_keeps_pdf_and_next_build_works(book: Path, how: str) 
     assert build()[0] == 0
     assert "An edit that needs a new PDF." in squash(" ".join(pdf_pages(pdf)))
     assert os.path.getsize(pdf) > 0
+
+
+@pytest.mark.latex
+def test_an_engine_stuck_in_an_endless_loop_is_stopped_and_the_pdf_kept(book: Path) -> None:
+    """A macro that calls itself makes TeX loop silently forever: the build stops it (here
+    after 3 s of silence instead of 300), says why, and keeps the last good PDF."""
+    assert build()[0] == 0
+    pdf = book.parent / "build" / "minimal.pdf"
+    good = pdf.read_bytes()
+    (book / "two.md").write_text(
+        "# Second Chapter\n\nBefore the loop.\n\n```{=latex}\n\\def\\again{\\again}\\again\n```\n"
+    )
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        cli, ["pdf", "--book", "minimal", "-q"], env={"BOOKBUILD_ENGINE_STALL": "3"}
+    )
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 60
+    assert "xelatex printed nothing for 3 s and was stopped: an endless loop" in result.stderr
+    assert "Traceback" not in result.output
+    assert pdf.read_bytes() == good
+    assert processes_in(book.parent / "build") == []

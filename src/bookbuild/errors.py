@@ -90,6 +90,10 @@ class LatexError(BookbuildError):
         self.log_path = log_path
 
 
+class EngineStalledError(LatexError):
+    """The engine printed nothing for too long (an endless loop) and was stopped."""
+
+
 class SelectionError(BookbuildError):
     """``pdf --chapter`` names no chapter, or several (raised by the preview and by a layout
     book's page selection, :mod:`bookbuild.layouts.preview`)."""

@@ -42,7 +42,7 @@ from .. import indexprog
 from ..builddir import write_if_changed
 from ..config import BookConfig
 from ..diagnostics import Diagnostic, SourceText, find_in_source
-from ..errors import LatexError, ToolMissingError
+from ..errors import EngineStalledError, LatexError, ToolMissingError
 from ..fingerprint import pdf_fingerprint
 from ..indexprog import INDEX_SIDE_FILES, IndexSync, update_index
 from ..markers import src_place
@@ -50,6 +50,7 @@ from ..paths import display_path
 from ..progress import Progress
 from . import onepass, splice, warm
 from .warm import WarmEngine as WarmEngineType
+from .watchdog import Watchdog
 
 #: Debian packages that give bookbuild every engine and the LaTeX packages the book uses.
 APT_PACKAGES = (
@@ -267,8 +268,10 @@ def _run_once(
         start_new_session=True,  # its own process group, so no engine child outlives us
     )
     assert proc.stdout is not None
+    watchdog = Watchdog(proc)
     try:
         for line in proc.stdout:
+            watchdog.heard()
             output_lines.append(line)
             if on_output:
                 on_output(line.rstrip("\n"))
@@ -280,8 +283,11 @@ def _run_once(
         if proc.stdin is not None:
             with contextlib.suppress(BrokenPipeError):
                 proc.stdin.close()
-        return proc.wait()
+        returncode = proc.wait()
+        watchdog.check(output_lines)
+        return returncode
     except BaseException:  # Ctrl-C or an error: stop the engine and everything it started
+        watchdog.stop()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -416,6 +422,7 @@ class WarmJob:
         self.head, self.aux = splice.warm_start(workdir, stem) or ("", b"")
         self.proc: subprocess.Popen[str] | None = None
         self.output: list[str] = []
+        self.watchdog: Watchdog | None = None  # from the hand-over (it waits until then)
         if not self.head:
             return
         self.folder = splice.warm_folder(workdir)
@@ -442,6 +449,8 @@ class WarmJob:
         assert self.proc is not None and self.proc.stdout is not None
         for line in self.proc.stdout:
             self.output.append(line)
+            if self.watchdog is not None:
+                self.watchdog.heard()
 
     def ready_for(self, job: splice.Plan, aux: bytes) -> bool:
         """Whether it read the preamble and .aux ``job`` needs."""
@@ -455,6 +464,7 @@ class WarmJob:
             self.reader.join()
             return self.proc.returncode
         self.body.write_text(body, encoding="utf-8")
+        self.watchdog = Watchdog(self.proc)
         try:
             self.proc.stdin.write(f"\\nonstopmode\\input{{{self.body.name}}}\n")
             self.proc.stdin.close()
@@ -463,9 +473,11 @@ class WarmJob:
         try:
             returncode = self.proc.wait()
         except BaseException:
+            self.watchdog.stop()
             self.close()
             raise
         self.reader.join()
+        self.watchdog.check(self.output)
         return returncode
 
     def close(self) -> None:
@@ -645,6 +657,8 @@ def compile_pdf(
         )
         if checkpoints:
             splice.record(workdir, tex_path.stem)
+    except EngineStalledError:
+        raise  # nothing in the log to locate: the engine was stopped, not failed
     except LatexError as exc:
         diagnostic = latex_diagnostic(
             exc.log_text,

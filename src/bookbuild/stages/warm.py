@@ -45,6 +45,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .watchdog import Watchdog
+
 #: The engines that wait at a ``*`` prompt at the end of their input (TeX Live's).
 ENGINES = ("xelatex", "lualatex", "pdflatex")
 PREAMBLE_FILE = "bookbuild-warm.ltx"  # not .tex: the work directory's .tex is the job's
@@ -146,6 +148,7 @@ class WarmEngine:
                 self.loaded = common_lines(self.loaded, shared)
         (workdir / PREAMBLE_FILE).write_text(self.loaded, encoding="utf-8")
         self._output: list[str] = []
+        self._watchdog: Watchdog | None = None  # from the hand-over (it waits until then)
         self._asks = False
         self._ready = threading.Event()
         self._done = threading.Event()
@@ -170,6 +173,8 @@ class WarmEngine:
             chunk = os.read(fd, 65536)
             if not chunk:
                 break
+            if self._watchdog is not None:
+                self._watchdog.heard()
             pending += chunk.decode("utf-8", errors="replace")
             if not self._ready.is_set() and pending.endswith("\n*"):
                 self._ready.set()
@@ -224,6 +229,7 @@ class WarmEngine:
         line = "\\nonstopmode" + "".join(f"\\input{{{name}}}" for name in helpers)
         line += f"\\input{{{BODY_FILE}}}\n"
         proc, self.proc = self.proc, None
+        self._watchdog = watchdog = Watchdog(proc)
         try:
             with contextlib.suppress(BrokenPipeError):  # it stopped: its return code tells
                 stdin.write(line.encode())
@@ -231,8 +237,10 @@ class WarmEngine:
             returncode = proc.wait()
             self._done.wait()
         except BaseException:  # Ctrl-C: stop the engine and what it started
+            watchdog.stop()
             _kill(proc)
             raise
+        watchdog.check(self._output)
         return returncode, "".join(self._output)
 
     def stop(self) -> None:
