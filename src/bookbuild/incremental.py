@@ -384,7 +384,7 @@ def _chapter_alone(context: _Context, index: int, chapter: ChapterText) -> _Chap
 
 
 def _render(context: _Context, index: int, versions: list[ChapterText]) -> list[ChapterRender]:
-    """Versions of chapter ``index`` typeset alone in the book (their pandoc runs at once),
+    """Versions of chapter ``index`` typeset alone in the book (one pandoc run after the other),
     with the other chapters' citations around them, so citeproc numbers as in the book."""
     entries = context.state["chapters"]
     alone = [_chapter_alone(context, index, chapter) for chapter in versions]

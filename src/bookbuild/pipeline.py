@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +38,8 @@ def typeset(
     citeproc: bool = True,
     writer_args: Sequence[str] = (),
 ) -> list[Typeset]:
-    """Each document's LaTeX: transformed one after the other, then written by pandoc at
-    once. ``before_write`` may give the JSON to write instead of the transformed one (the
+    """Each document's LaTeX: transformed, then written by pandoc, one after the other.
+    ``before_write`` may give the JSON to write instead of the transformed one (the
     citations around a chapter written alone; a preview's earlier citations), and
     ``writer_args`` more options for the writer's run (a preview's citeproc and filter)."""
     with _stage(progress, "filters", ", ".join(p.stem for p in config.filters)):
@@ -51,11 +50,9 @@ def typeset(
         return write_latex(to_write[index], config, documents[index].sources, citeproc, writer_args)
 
     with _stage(progress, "latex"):
-        if len(documents) == 1:
-            written = [write(0)]
-        else:
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                written = list(pool.map(write, range(len(documents))))
+        # one pandoc at a time: an edit's chapter job is already typesetting beside it, and
+        # two more writers would take the build's memory past 400 MB at 300 pages
+        written = [write(index) for index in range(len(documents))]
     return [
         Typeset(tex, t, [*t.warnings, *warnings])
         for t, (tex, warnings) in zip(done, written, strict=True)
