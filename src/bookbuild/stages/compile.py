@@ -15,6 +15,11 @@ Under xelatex, an edit to one chapter of an up-to-date PDF is typeset alone and 
 spliced into the last PDF (:mod:`bookbuild.stages.splice`, :func:`chapter_splice`) when that
 gives what the pass would; otherwise the pass runs as above.
 
+An engine can also be started early on a preamble and handed the rest later
+(:mod:`bookbuild.stages.warm`, which owns that process): this module only decides when,
+with which command and files, and what to do when it cannot be used (:func:`start_warm` for
+a preview's pass, :func:`warm_job` for a chapter job, both falling back to ordinary runs).
+
 LaTeX never runs with shell escape: the engine gets ``-no-shell-escape`` and the environment
 sets ``shell_escape=f`` and ``openout_any=p``.
 
