@@ -1,16 +1,24 @@
 """The warm engine (stages/warm.py): a preamble loaded ahead of the body is used only when it
-is the document's own, with its inputs unchanged; otherwise the pass is an ordinary one."""
+is the document's own, with its inputs unchanged; otherwise the pass is an ordinary one. The
+process mechanism it shares with the chapter job is checked on a stand-in for TeX."""
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from bookbuild.stages.compile import run_engine, start_warm
-from bookbuild.stages.warm import BODY_FILE, body_text, common_lines, split_preamble
+from bookbuild.stages.warm import (
+    BODY_FILE,
+    EngineProcess,
+    body_text,
+    common_lines,
+    split_preamble,
+)
 
 from .conftest import pdf_pages, processes_in, squash
 
@@ -53,6 +61,41 @@ def job(tmp_path: Path) -> Path:
     work = tmp_path / "work"
     work.mkdir()
     return work / "chapter.tex"
+
+
+#: A stand-in for TeX at the end of its input: it prints its ``*`` prompt, reads one line
+#: and prints it with the last file the line inputs.
+PROMPTING = """
+import re, sys
+print("preamble loaded"); sys.stdout.write("*"); sys.stdout.flush()
+line = sys.stdin.readline()
+print("handed:", line.strip())
+print(open(re.findall(r"\\\\input\\{([^}]*)\\}", line)[-1]).read())
+"""
+
+
+def test_an_engine_process_waits_at_its_prompt_then_reads_its_body(tmp_path: Path) -> None:
+    # an ordinary pass's command: its nonstopmode option dropped (python would refuse it)
+    engine = EngineProcess(
+        [sys.executable, "-interaction=nonstopmode", "-c", PROMPTING], tmp_path, dict(os.environ)
+    )
+    assert engine.waiting(30)
+    code = engine.hand_over(tmp_path / "body.ltx", "The body.\n", ["helper.tex"])
+    output = "".join(engine.output)
+    assert code == 0
+    assert "handed: \\nonstopmode\\input{helper.tex}\\input{body.ltx}" in output
+    assert "The body." in output
+    assert not engine.kill()  # handed over: nothing left to stop
+
+
+def test_an_unused_engine_process_is_killed(tmp_path: Path) -> None:
+    engine = EngineProcess([sys.executable, "-c", PROMPTING], tmp_path, dict(os.environ))
+    proc = engine.proc
+    assert proc is not None and engine.waiting(30)
+    assert engine.kill()
+    assert proc.returncode < 0 and engine.proc is None
+    assert not engine.kill()
+    assert not (tmp_path / "body.ltx").exists()
 
 
 def test_preamble_and_body_split_at_begin_document() -> None:

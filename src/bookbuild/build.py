@@ -36,13 +36,12 @@ from .stages.assemble import Assembled, assemble
 from .stages.compile import (
     EnginePass,
     EngineResult,
-    WarmJob,
     compile_pdf,
     has_passes,
     required_programs,
     warm_job,
 )
-from .stages.warm import WarmEngine
+from .stages.warm import WarmEngine, WarmJob
 
 
 @dataclass

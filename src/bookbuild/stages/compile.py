@@ -15,6 +15,11 @@ Under xelatex, an edit to one chapter of an up-to-date PDF is typeset alone and 
 spliced into the last PDF (:mod:`bookbuild.stages.splice`, :func:`chapter_splice`) when that
 gives what the pass would; otherwise the pass runs as above.
 
+An engine can also be started early on a preamble and handed the rest later
+(:mod:`bookbuild.stages.warm`, which owns that process): this module only decides when,
+with which command and files, and what to do when it cannot be used (:func:`start_warm` for
+a preview's pass, :func:`warm_job` for a chapter job, both falling back to ordinary runs).
+
 LaTeX never runs with shell escape: the engine gets ``-no-shell-escape`` and the environment
 sets ``shell_escape=f`` and ``openout_any=p``.
 
@@ -32,7 +37,6 @@ import re
 import shutil
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +54,7 @@ from ..paths import display_path
 from ..progress import Progress
 from . import onepass, splice, warm
 from .warm import WarmEngine as WarmEngineType
+from .warm import WarmJob
 from .watchdog import Watchdog
 
 #: Debian packages that give bookbuild every engine and the LaTeX packages the book uses.
@@ -187,8 +192,7 @@ def start_warm(
     if other is not None and not warm.common_lines(preamble, other):
         return None
     check_engine(engine)
-    # Not in nonstopmode: it waits at its prompt (the line that hands it the body sets it).
-    command = [a for a in engine_command(engine, warm.PREAMBLE_FILE) if "interaction" not in a]
+    command = engine_command(engine, warm.PREAMBLE_FILE)
     command.insert(-1, f"-jobname={stem}")
     return warm.WarmEngine(
         command,
@@ -411,94 +415,24 @@ def run_engine(
     return EngineResult(pdf=pdf, log=log, passes=passes, settled=settled)
 
 
-class WarmJob:
-    """A chapter job's engine started on the book's preamble while the edited chapter is
-    still being written (the preamble, about 0.75 s, costs nothing then): it reads the
-    preamble and ``\\begin{document}`` (with the book's .aux) and waits at TeX's prompt
-    for the rest (PERF-NOTES.md, a warm engine). :func:`chapter_splice` hands it the chapter
-    when the preamble and the .aux are still the ones it read; else it is killed."""
-
-    def __init__(self, engine: str, workdir: Path, stem: str, search_path: list[Path]):
-        self.head, self.aux = splice.warm_start(workdir, stem) or ("", b"")
-        self.proc: subprocess.Popen[str] | None = None
-        self.output: list[str] = []
-        self.watchdog: Watchdog | None = None  # from the hand-over (it waits until then)
-        if not self.head:
-            return
-        self.folder = splice.warm_folder(workdir)
-        self.tex = self.folder / f"{stem}.tex"
-        (self.folder / f"{stem}.aux").write_bytes(self.aux)
-        self.tex.write_text(self.head, encoding="utf-8")
-        self.body = self.folder / f"{stem}-body.tex"
-        command = [c for c in engine_command(engine, self.tex.name) if "interaction" not in c]
-        self.proc = subprocess.Popen(  # errorstopmode: at the end of the file, it waits
-            command,
-            cwd=self.folder,
-            env=engine_env([*search_path, workdir]),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line)
-            if self.watchdog is not None:
-                self.watchdog.heard()
-
-    def ready_for(self, job: splice.Plan, aux: bytes) -> bool:
-        """Whether it read the preamble and .aux ``job`` needs."""
-        return self.proc is not None and job.head == self.head and aux == self.aux
-
-    def run(self, body: str) -> int:
-        """Hand it the rest of the job (nonstop from there) and wait for it to finish; if it
-        stopped before (killed), its exit code."""
-        assert self.proc is not None and self.proc.stdin is not None
-        if self.proc.poll() is not None:
-            self.reader.join()
-            return self.proc.returncode
-        self.body.write_text(body, encoding="utf-8")
-        self.watchdog = Watchdog(self.proc)
-        try:
-            self.proc.stdin.write(f"\\nonstopmode\\input{{{self.body.name}}}\n")
-            self.proc.stdin.close()
-        except OSError:
-            pass  # it stopped already: its exit code says so
-        try:
-            returncode = self.proc.wait()
-        except BaseException:
-            self.watchdog.stop()
-            self.close()
-            raise
-        self.reader.join()
-        self.watchdog.check(self.output)
-        return returncode
-
-    def close(self) -> None:
-        """Stop the engine if it still runs. Its folder stays (an error message names its
-        log) until a later build of another process starts one."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.proc = None
-
-
 def warm_job(config: BookConfig, workdir: Path) -> WarmJob | None:
-    """Start the chapter job's engine for the next build of ``config`` in ``workdir``, when
-    its last build can take a spliced chapter (:mod:`bookbuild.stages.splice`)."""
+    """Start the chapter job's engine (:class:`~bookbuild.stages.warm.WarmJob`) for the next
+    build of ``config`` in ``workdir``, when its last build can take a spliced chapter
+    (:mod:`bookbuild.stages.splice`): on the preamble and .aux a chapter job would read."""
     if config.engine != "xelatex" or not splice.enabled() or shutil.which(config.engine) is None:
         return None
-    job = WarmJob(config.engine, workdir, Path(config.output).stem, engine_search_path(config))
-    return job if job.proc is not None else None
+    stem = Path(config.output).stem
+    head, aux = splice.warm_start(workdir, stem) or ("", b"")
+    if not head:
+        return None
+    return WarmJob(
+        engine_command(config.engine, f"{stem}.tex"),
+        splice.warm_folder(workdir),
+        engine_env([*engine_search_path(config), workdir]),
+        stem,
+        head,
+        aux,
+    )
 
 
 def engine_search_path(config: BookConfig) -> list[Path]:
@@ -530,12 +464,12 @@ def chapter_splice(
     output: list[str] = []
     start = time.perf_counter()
     aux = (workdir / f"{stem}.aux").read_bytes()
-    if warm is not None and warm.ready_for(job, aux):
+    if warm is not None and warm.ready_for(job.head, aux):
         returncode = warm.run(job.body)
         job_tex, mapped, mapped_tex = warm.tex, warm.body, job.body
         output = warm.output
-        for line in output:
-            on_output(line.rstrip("\n"))
+        for line in "".join(output).splitlines():
+            on_output(line)
     else:
         job_tex = splice.prepare_job(workdir, stem, job)
         mapped, mapped_tex = job_tex, job.job_tex

@@ -32,9 +32,10 @@ costs the preamble (about 0.75 s) and its own pages. So:
 The work directory stays as a full pass leaves it: the .aux and .toc are unchanged (the checks
 say so), the .tex is the new one, and :func:`record` notes which .tex made the PDF (a failed
 pass leaves a .tex that did not). ``BOOKBUILD_NO_SPLICE=1`` turns the splice off. The engine
-itself runs in :mod:`bookbuild.stages.compile` (``chapter_splice``; ``WarmJob`` starts the
-job's engine on the preamble, :func:`warm_start`, while pandoc still writes the chapter);
-this module imports nothing of bookbuild's.
+itself runs in :mod:`bookbuild.stages.compile` (``chapter_splice``; ``warm_job`` starts the
+job's engine, a :class:`bookbuild.stages.warm.WarmJob`, on the preamble, :func:`warm_start`,
+in :func:`warm_folder`, while pandoc still writes the chapter); this module imports nothing
+of bookbuild's.
 """
 
 from __future__ import annotations

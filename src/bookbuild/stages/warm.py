@@ -1,4 +1,16 @@
-"""A warm engine: the LaTeX preamble loaded while Python is still typesetting the body.
+"""Warm engines: the LaTeX preamble loaded while Python is still typesetting the body.
+
+One mechanism, :class:`EngineProcess`: a TeX Live engine started in errorstopmode on a file
+holding a preamble, waiting at TeX's ``*`` prompt at its end; handed the rest with one line
+on its standard input (``\\nonstopmode\\input{body}``), its output collected, watched by
+:mod:`bookbuild.stages.watchdog` once handed its body, killed with its process group when
+not used. Two kinds use it:
+
+- :class:`WarmJob`, a chapter job's engine (:mod:`bookbuild.stages.splice`): started by
+  ``compile.warm_job`` on the book's last preamble and .aux in a folder of its own while
+  pandoc writes the edited chapter, handed the chapter by ``compile.chapter_splice``;
+- :class:`WarmEngine`, a preview's (or a pass's) engine on a speculated preamble, described
+  below.
 
 A TeX Live pass spends most of a short document's time before the first page: at 300 pages
 a preview's xelatex pass is about 0.5 s of packages, 0.27 s of ``\\begin{document}``
@@ -36,6 +48,7 @@ input ("no legal \\end found").
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import signal
@@ -116,8 +129,116 @@ def _files(folder: Path, skipped: set[str]) -> list[Path]:
     return found
 
 
-class WarmEngine:
-    """An engine that has read a speculated preamble and waits for its body."""
+class EngineProcess:
+    """A TeX Live engine started on a preamble file in ``folder`` that waits for the rest.
+
+    The one warm-engine mechanism of bookbuild, used by a preview's :class:`WarmEngine` and a
+    chapter job's :class:`WarmJob`. ``command`` is an ordinary pass's command
+    (``compile.engine_command``); it runs without its ``-interaction`` option, in
+    errorstopmode, so that at the end of the file TeX waits at its ``*`` prompt for a line
+    on its standard input (in nonstopmode it would stop there). The engine
+    runs in its own process group (stopped with everything it starts, xdvipdfmx), a thread
+    collects its output (:attr:`output`) and notes the prompt (:meth:`waiting`).
+    :meth:`hand_over` writes the body and the line that reads it, in nonstopmode, and waits
+    for the engine, watched from then on (:class:`~bookbuild.stages.watchdog.Watchdog`);
+    :meth:`kill` stops an engine that was not handed anything."""
+
+    def __init__(self, command: list[str], folder: Path, env: dict[str, str]):
+        self.folder = folder
+        self.output: list[str] = []  # as it came, in pieces
+        self._watchdog: Watchdog | None = None  # from the hand-over (it waits until then)
+        self._asks = False
+        self._ready = threading.Event()
+        self._done = threading.Event()
+        self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [a for a in command if not a.startswith("-interaction")],
+            cwd=folder,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped with everything it runs
+        )
+        threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen[bytes]) -> None:
+        """Collect the engine's output; note when it waits at its ``*`` prompt."""
+        assert proc.stdout is not None
+        decode = codecs.getincrementaldecoder("utf-8")(errors="replace").decode
+        fd, tail = proc.stdout.fileno(), ""
+        while chunk := os.read(fd, 65536):
+            if self._watchdog is not None:
+                self._watchdog.heard()
+            text = decode(chunk)
+            self.output.append(text)
+            tail = (tail + text)[-2:]
+            if tail == "\n*":
+                self._ready.set()
+        self.output.append(decode(b"", final=True))
+        self._ready.set()
+        self._done.set()
+
+    def waiting(self, timeout: float) -> bool:
+        """True when the engine loaded the preamble and waits at its prompt."""
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.05) and time.monotonic() < deadline:
+            if self._reads_terminal():  # a question, not the prompt (which it prints first)
+                self._asks = not self._ready.wait(0.2)
+                break
+        running = self.proc is not None and self.proc.poll() is None
+        return running and self._ready.is_set() and not self._done.is_set() and not self._asks
+
+    def _reads_terminal(self) -> bool:
+        """True when the engine waits for a line on its standard input (Linux's /proc)."""
+        if self.proc is None:
+            return False
+        try:
+            waits = Path(f"/proc/{self.proc.pid}/wchan").read_text()
+        except OSError:
+            return False
+        return "pipe_read" in waits or "pipe_wait" in waits
+
+    def hand_over(self, body: Path, text: str, helpers: list[str] = []) -> int:  # noqa: B006
+        """Write ``text`` to ``body``, have the engine read it (after the files ``helpers``)
+        in nonstopmode and wait for it to finish: its return code. An engine that stopped
+        before (killed) is not handed anything: its exit code. On Ctrl-C it is killed."""
+        proc, self.proc = self.proc, None  # handed over: :meth:`kill` leaves it alone
+        assert proc is not None and proc.stdin is not None
+        if proc.poll() is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+            self._done.wait()
+            return proc.returncode
+        body.write_text(text, encoding="utf-8")
+        line = "\\nonstopmode" + "".join(f"\\input{{{name}}}" for name in helpers)
+        line += f"\\input{{{body.name}}}\n"
+        self._watchdog = watchdog = Watchdog(proc)
+        try:
+            with contextlib.suppress(OSError):  # it stopped: its return code tells
+                proc.stdin.write(line.encode())
+                proc.stdin.close()
+            returncode = proc.wait()
+            self._done.wait()
+        except BaseException:  # Ctrl-C: stop the engine and what it started
+            watchdog.stop()
+            _kill(proc)
+            raise
+        watchdog.check(self.output)
+        return returncode
+
+    def kill(self) -> bool:
+        """Kill the engine and what it started, unless it was handed over (or killed) before:
+        True when it had not been."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return False
+        _kill(proc)
+        self._done.wait(5)
+        return True
+
+
+class WarmEngine(EngineProcess):
+    """A preview's engine that has read a speculated preamble and waits for its body."""
 
     def __init__(
         self,
@@ -147,60 +268,7 @@ class WarmEngine:
             if shared is not None:
                 self.loaded = common_lines(self.loaded, shared)
         (workdir / PREAMBLE_FILE).write_text(self.loaded, encoding="utf-8")
-        self._output: list[str] = []
-        self._watchdog: Watchdog | None = None  # from the hand-over (it waits until then)
-        self._asks = False
-        self._ready = threading.Event()
-        self._done = threading.Event()
-        self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopped with everything it runs
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        """Collect the engine's output; note when it waits at its ``*`` prompt."""
-        assert self.proc is not None and self.proc.stdout is not None
-        pending = ""
-        fd = self.proc.stdout.fileno()
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            if self._watchdog is not None:
-                self._watchdog.heard()
-            pending += chunk.decode("utf-8", errors="replace")
-            if not self._ready.is_set() and pending.endswith("\n*"):
-                self._ready.set()
-        self._output.append(pending)
-        self._ready.set()
-        self._done.set()
-
-    def waiting(self, timeout: float) -> bool:
-        """True when the engine loaded the preamble and waits at its prompt."""
-        deadline = time.monotonic() + timeout
-        while not self._ready.wait(0.05) and time.monotonic() < deadline:
-            if self._reads_terminal():  # a question, not the prompt (which it prints first)
-                self._asks = not self._ready.wait(0.2)
-                break
-        running = self.proc is not None and self.proc.poll() is None
-        return running and self._ready.is_set() and not self._done.is_set() and not self._asks
-
-    def _reads_terminal(self) -> bool:
-        """True when the engine waits for a line on its standard input (Linux's /proc)."""
-        if self.proc is None:
-            return False
-        try:
-            waits = Path(f"/proc/{self.proc.pid}/wchan").read_text()
-        except OSError:
-            return False
-        return "pipe_read" in waits or "pipe_wait" in waits
+        super().__init__(command, workdir, env)
 
     def accepts(self, tex: str) -> bool:
         """True when this engine may typeset ``tex``: the same preamble, its inputs unchanged,
@@ -222,35 +290,53 @@ class WarmEngine:
     def run(self, tex: str, helpers: list[str] = []) -> tuple[int, str]:  # noqa: B006
         """Hand the engine ``tex``'s body (after the files ``helpers``); its return code and
         output once it has finished."""
-        assert self.proc is not None and self.proc.stdin is not None
-        stdin = self.proc.stdin
         body = body_text(tex, self.loaded)
-        (self.workdir / BODY_FILE).write_text(body, encoding="utf-8")
-        line = "\\nonstopmode" + "".join(f"\\input{{{name}}}" for name in helpers)
-        line += f"\\input{{{BODY_FILE}}}\n"
-        proc, self.proc = self.proc, None
-        self._watchdog = watchdog = Watchdog(proc)
-        try:
-            with contextlib.suppress(BrokenPipeError):  # it stopped: its return code tells
-                stdin.write(line.encode())
-                stdin.close()
-            returncode = proc.wait()
-            self._done.wait()
-        except BaseException:  # Ctrl-C: stop the engine and what it started
-            watchdog.stop()
-            _kill(proc)
-            raise
-        watchdog.check(self._output)
-        return returncode, "".join(self._output)
+        returncode = self.hand_over(self.workdir / BODY_FILE, body, helpers)
+        return returncode, "".join(self.output)
 
     def stop(self) -> None:
         """Kill the engine (if it still runs) and put the job's files back as they were."""
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        _kill(proc)
-        self._done.wait(5)
-        self._restore()
+        if self.kill():
+            self._restore()
+
+
+class WarmJob(EngineProcess):
+    """A chapter job's engine (:mod:`bookbuild.stages.splice`) started on the book's preamble
+    while the edited chapter is still being written (the preamble, about 0.75 s, costs
+    nothing then): in a folder of its own it reads ``head`` (the book's preamble and
+    ``\\begin{document}``, with the book's .aux, ``aux``) and waits at TeX's prompt for the
+    rest. ``compile.chapter_splice`` hands it the chapter when the preamble and the .aux are
+    still the ones it read (:meth:`ready_for`); else it is killed (:meth:`close`)."""
+
+    def __init__(
+        self,
+        command: list[str],
+        folder: Path,
+        env: dict[str, str],
+        stem: str,
+        head: str,
+        aux: bytes,
+    ):
+        self.head, self.aux = head, aux
+        self.tex = folder / f"{stem}.tex"
+        self.body = folder / f"{stem}-body.tex"
+        (folder / f"{stem}.aux").write_bytes(aux)
+        self.tex.write_text(head, encoding="utf-8")
+        super().__init__(command, folder, env)
+
+    def ready_for(self, head: str, aux: bytes) -> bool:
+        """Whether it read the preamble ``head`` and the .aux ``aux`` the chapter job needs."""
+        return self.proc is not None and head == self.head and aux == self.aux
+
+    def run(self, body: str) -> int:
+        """Hand it the rest of the job (nonstop from there) and wait for it to finish; if it
+        stopped before (killed), its exit code."""
+        return self.hand_over(self.body, body)
+
+    def close(self) -> None:
+        """Stop the engine if it still runs. Its folder stays (an error message names its
+        log) until a later build of another process starts one."""
+        self.kill()
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
