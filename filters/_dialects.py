@@ -12,7 +12,7 @@ from typing import Any
 
 import panflute as pf
 import yaml
-from _filterlib import add_header_include, chapter_label, text_inlines, walk, warn
+from _filterlib import add_header_include, chapter_label, latex_label, text_inlines, walk, warn
 
 SRC_MARK = "% bookbuild:src "
 LATEX_FORMATS = ("latex", "beamer")
@@ -144,14 +144,6 @@ def clone(elem: Any) -> Any:
     import json
 
     return json.loads(json.dumps(elem.to_json()), object_hook=pf.elements.from_json)
-
-
-def latex_label(ident: str) -> str:
-    """The label pandoc's LaTeX writer makes of an identifier."""
-    safe = set("_-+=:;.")
-    return "".join(
-        c if (c.isascii() and c.isalnum()) or c in safe else f"ux{ord(c):x}" for c in ident
-    )
 
 
 def read_snippets(snippets: list[str]) -> list[list[pf.Block]]:

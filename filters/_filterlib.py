@@ -423,3 +423,12 @@ def may_hold(doc: pf.Doc, tokens: frozenset[str]) -> bool:
     fresh = census(doc)
     setattr(doc, CENSUS, fresh)
     return bool(fresh & tokens)
+
+
+def latex_label(ident: str) -> str:
+    """The label pandoc's LaTeX writer makes of an identifier (its ``toLabel``): ASCII letters,
+    digits and ``_-+=:;.`` kept, anything else as ``ux`` and its hex code point."""
+    safe = set("_-+=:;.")
+    return "".join(
+        c if (c.isascii() and c.isalnum()) or c in safe else f"ux{ord(c):x}" for c in ident
+    )

@@ -38,7 +38,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import panflute as pf
-from _filterlib import add_header_includes, chapter_label, inside, roman, run_filter, walk, warn
+from _filterlib import (
+    add_header_includes,
+    chapter_label,
+    inside,
+    latex_label,
+    roman,
+    run_filter,
+    walk,
+    warn,
+)
 
 #: Label prefixes and the object kind they name.
 KINDS = ("sec", "fig", "tbl", "eq")
@@ -193,14 +202,6 @@ def _capitalise(inlines: list[pf.Inline]) -> list[pf.Inline]:
         if isinstance(elem, pf.Str) and elem.text:
             elem.text = elem.text[0].upper() + elem.text[1:]
     return inlines
-
-
-def latex_label(ident: str) -> str:
-    """The label pandoc's LaTeX writer makes of an identifier (its ``toLabel``)."""
-    safe = set("_-+=:;.")
-    return "".join(
-        c if (c.isascii() and c.isalnum()) or c in safe else f"ux{ord(c):x}" for c in ident
-    )
 
 
 def _place(state: State, message: str) -> str:

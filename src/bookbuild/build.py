@@ -21,7 +21,7 @@ from .cache import CACHE_SUBDIR, Cache, digest
 from .config import BookConfig
 from .diagnostics import Diagnostic, SourceText
 from .errors import BookbuildError, StrictWarningsError
-from .filters import load_filter
+from .filters import filterlib, load_filter
 from .fingerprint import (
     build_fingerprint,
     pdf_fingerprint,
@@ -64,7 +64,7 @@ def label_numbers(config: BookConfig, cache: Cache) -> dict[str, str]:
     from .stages import onepass
 
     state = incremental.load_state(cache, config) or {}
-    return onepass.label_numbers(state.get("crossref_labels"))
+    return onepass.label_numbers(state.get("crossref_labels"), filterlib().latex_label)
 
 
 def make_latex(

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,18 +99,13 @@ class Plan:
     bibcites: set[str] = field(default_factory=set)  # the \\bibcite lines written
 
 
-def latex_label(ident: str) -> str:
-    """The label pandoc's LaTeX writer makes of an identifier (as crossref's latex_label)."""
-    safe = set("_-+=:;.")
-    return "".join(
-        c if (c.isascii() and c.isalnum()) or c in safe else f"ux{ord(c):x}" for c in ident
-    )
-
-
-def label_numbers(crossref_labels: dict[str, Any] | None) -> dict[str, str]:
+def label_numbers(
+    crossref_labels: dict[str, Any] | None, latex_label: Callable[[str], str]
+) -> dict[str, str]:
     """LaTeX label -> number, from the labels the crossref filter numbered in the last full
     build (the ``crossref_labels`` of :mod:`bookbuild.incremental`'s state; the orchestrator
-    passes them in, a stage does not read that state)."""
+    passes them in, a stage does not read that state), named by ``latex_label`` (the
+    filters' ``_filterlib.latex_label``, pandoc's rule)."""
     return {
         latex_label(ident): str(data["number"])
         for ident, data in (crossref_labels or {}).items()
