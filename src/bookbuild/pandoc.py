@@ -81,10 +81,13 @@ def point_panflute_at_pandoc() -> None:
     panflute.tools.PANDOC_PATH = pandoc_path()
 
 
-def run_pandoc(args: list[str], stdin: str, cwd: Path | None = None) -> PandocResult:
-    """Run pandoc with ``args`` on ``stdin``; raise PandocError with its message on failure."""
+def run_pandoc(
+    args: list[str], stdin: str, cwd: Path | None = None, rts: tuple[str, ...] = ()
+) -> PandocResult:
+    """Run pandoc with ``args`` on ``stdin`` (its runtime given :data:`EVERY_RUN_RTS` and
+    ``rts``); raise PandocError with its message on failure."""
     proc = subprocess.run(
-        [pandoc_path(), *rts_args(EVERY_RUN_RTS), *args],
+        [pandoc_path(), *rts_args((*EVERY_RUN_RTS, *rts)), *args],
         input=stdin.encode("utf-8"),
         capture_output=True,
         cwd=cwd,

@@ -8,7 +8,7 @@ from ..chapter_bibliography import per_chapter
 from ..config import BookConfig
 from ..diagnostics import Diagnostic, SourceText, pandoc_diagnostic
 from ..errors import PandocError
-from ..pandoc import WHOLE_BOOK_RTS, rts_args, run_pandoc
+from ..pandoc import WHOLE_BOOK_RTS, run_pandoc
 
 
 def latex_args(config: BookConfig, citeproc: bool = True) -> list[str]:
@@ -34,12 +34,13 @@ def write_latex(
 ) -> tuple[str, list[Diagnostic]]:
     """The LaTeX of a document in pandoc JSON, and pandoc's warnings located in ``sources``;
     ``extra_args`` after the writer's own options (filters run in their order)."""
-    args = [*rts_args(WHOLE_BOOK_RTS), "--from", "json", "--to", "latex"]
+    args = ["--from", "json", "--to", "latex"]
     try:
         result = run_pandoc(
             [*args, *latex_args(config, citeproc), *extra_args],
             doc_json,
             cwd=config.book_dir,
+            rts=WHOLE_BOOK_RTS,
         )
     except PandocError as exc:
         located = pandoc_diagnostic(exc.diagnostics[0].message, "error", sources)
