@@ -374,17 +374,30 @@ def measure_apparatus(root: Path, scratch: Path, reps: int, times: dict[str, lis
     """Issue 16: book/ cold without the apparatus, with its filters but no markup (unused), and
     as it is (used)."""
     for case, keep in (("seed, no apparatus", False), ("seed, apparatus unused", True)):
-        folder = root / case.replace(",", "").replace(" ", "-")
-        shutil.rmtree(folder, ignore_errors=True)
-        shutil.copytree(REPO / "book", folder / "book")
-        shutil.copytree(REPO / "latex", folder / "latex")
+        folder = seed_copy(root, case)
         without_apparatus(folder / "book", keep)
-        runner = Bookbuild(folder, scratch)
-        times[case] = []
-        for _ in range(reps):
-            runner.clean()
-            times[case].append(runner("pdf", "-q"))
-        log(f"{case}: cold {min(times[case]):.2f} s")
+        measure_cold(folder, scratch, reps, times, case)
+
+
+def seed_copy(root: Path, case: str) -> Path:
+    """A fresh copy of book/ (and the latex/ its book.yaml points at) for ``case``."""
+    folder = root / case.replace(",", "").replace(" + ", "-").replace(" ", "-")
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(REPO / "book", folder / "book")
+    shutil.copytree(REPO / "latex", folder / "latex")
+    return folder
+
+
+def measure_cold(
+    folder: Path, scratch: Path, reps: int, times: dict[str, list[float]], case: str
+) -> None:
+    """``reps`` cold builds of the book in ``folder``, as ``times[case]``."""
+    runner = Bookbuild(folder, scratch)
+    times[case] = []
+    for _ in range(reps):
+        runner.clean()
+        times[case].append(runner("pdf", "-q"))
+    log(f"{case}: cold {min(times[case]):.2f} s ({runner.stages()})")
 
 
 #: The filters of issue 14 (nothing lost): book/ pins its own list and runs none of them.
@@ -399,20 +412,12 @@ def measure_nothing_lost(
     import yaml
 
     case = "seed + nothing-lost"
-    folder = root / "seed-nothing-lost"
-    shutil.rmtree(folder, ignore_errors=True)
-    shutil.copytree(REPO / "book", folder / "book")
-    shutil.copytree(REPO / "latex", folder / "latex")
+    folder = seed_copy(root, case)
     config_path = folder / "book" / "book.yaml"
     config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     config["build"]["filters"] = [*NOTHING_LOST_FILTERS, *config["build"]["filters"]]
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    runner = Bookbuild(folder, scratch)
-    times[case] = []
-    for _ in range(reps):
-        runner.clean()
-        times[case].append(runner("pdf", "-q"))
-    log(f"{case}: cold {min(times[case]):.2f} s ({runner.stages()})")
+    measure_cold(folder, scratch, reps, times, case)
 
 
 def _chapters(book_yaml: Path) -> list[str]:
