@@ -352,6 +352,7 @@ class Converter:
             (tag in INLINE_STYLES or tag == "span")
             and node.attrs.get("class")
             and not node.children
+            and not node.attrs.get("id")  # an anchor: kept as a Span below
         ):
             # an icon font's glyph (<i class="fa fa-eye"></i>): styled by CSS, no text to print
             self.warn(

@@ -207,6 +207,14 @@ def test_an_empty_icon_element_is_a_warning_and_its_sentence_stays() -> None:
     assert "Press the eye" in text and "to show it" in text and "really" in text
 
 
+def test_an_empty_span_with_an_id_stays_an_anchor() -> None:
+    doc = _filtered('# T\n\nSee <span id="here" class="anchor"></span> this.\n', ["html"])
+    assert doc.bookbuild_warnings == []
+    found: list[str] = []
+    doc.walk(lambda e, d: found.append(e.identifier) if isinstance(e, pf.Span) else None)
+    assert found == ["here"]
+
+
 def test_html_div_classes_become_callout_divs_and_tables_real_tables() -> None:
     doc = _filtered(
         '<div class="info">\nRead <b>this</b>.\n</div>\n\n'
