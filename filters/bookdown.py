@@ -50,12 +50,11 @@ from _dialects import (
     heading_reference,
     inline_cell,
     is_latex,
-    latex_label,
     read_snippets,
     walk_located,
     warn_at,
 )
-from _filterlib import add_header_include, run_filter, walk
+from _filterlib import add_header_include, latex_label, run_filter, walk
 
 STDERR_PREFIX = "bookdown: "
 REF = re.compile(r"@ref\(([^()\s]+)\)")

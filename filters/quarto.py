@@ -46,10 +46,9 @@ from _dialects import (
     heading_reference,
     inline_cell,
     is_latex,
-    latex_label,
     warn_at,
 )
-from _filterlib import run_filter, text_inlines, walk, warn
+from _filterlib import latex_label, run_filter, text_inlines, walk, warn
 
 STDERR_PREFIX = "quarto: "
 #: Label prefixes the crossref filter numbers, and its names for them.
